@@ -1,0 +1,1 @@
+"""motcua_kit: the plumbing every motcua service shares. No business rules live here."""

@@ -1,0 +1,58 @@
+"""The event base class and the envelope that travels in Kafka headers."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Event(BaseModel):
+    """A fact that happened to one dossier. The Kafka key is the dossier code.
+
+    Subclasses declare ``event_type`` (past tense), ``schema_version`` and the ``topic``
+    of the producing service. A breaking change gets a new class with a higher version;
+    additive changes keep the version (consumers ignore fields they do not know).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    event_type: ClassVar[str]
+    schema_version: ClassVar[int] = 1
+    topic: ClassVar[str]
+
+    dossier_code: str = Field(description="The dossier code, the Kafka key of every event.")
+
+    @property
+    def key(self) -> str:
+        return self.dossier_code
+
+
+class Envelope(BaseModel):
+    """Metadata carried in Kafka headers, so a consumer can route before parsing the body."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_id: str = Field(default_factory=lambda: str(uuid.uuid4()))
+    event_type: str
+    schema_version: int
+    correlation_id: str
+    occurred_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    producer: str
+
+    HEADER_PREFIX: ClassVar[str] = "motcua-"
+
+    def to_headers(self) -> list[tuple[str, bytes]]:
+        data = self.model_dump(mode="json")
+        return [(self.HEADER_PREFIX + k.replace("_", "-"), str(v).encode()) for k, v in data.items()]
+
+    @classmethod
+    def from_headers(cls, headers: Any) -> Envelope:
+        """Raises ``ValueError`` (pydantic's ``ValidationError``) when a header is missing or bad."""
+        values: dict[str, str] = {}
+        for name, raw in headers or ():
+            if name.startswith(cls.HEADER_PREFIX):
+                values[name[len(cls.HEADER_PREFIX) :].replace("-", "_")] = raw.decode() if raw else ""
+        return cls.model_validate(values)
