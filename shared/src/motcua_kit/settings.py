@@ -8,6 +8,7 @@ A service declares ``class ReceptionSettings(ServiceSettings)`` with
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -15,7 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 class MongoSettings(BaseModel):
     url: str = "mongodb://127.0.0.1:27017/?replicaSet=secantus"
-    database: str
+    database: str = Field(default="", description="Defaults to the service's name.")
     heartbeat_frequency_ms: int = Field(default=500, ge=500)
     server_selection_timeout_ms: int = Field(default=10_000, ge=100)
 
@@ -60,15 +61,23 @@ class RelaySettings(BaseModel):
 
 
 class ServiceSettings(BaseSettings):
+    service_name: ClassVar[str] = ""
+
     host: str = "127.0.0.1"
     port: int
     log_level: str = "INFO"
     run_workers: bool = True
-    mongo: MongoSettings
+    mongo: MongoSettings = MongoSettings()
     kafka: KafkaSettings = KafkaSettings()
     auth: AuthSettings
     consumer: ConsumerSettings = ConsumerSettings()
     relay: RelaySettings = RelaySettings()
+
+    @model_validator(mode="after")
+    def _default_database(self) -> ServiceSettings:
+        if not self.mongo.database:
+            self.mongo.database = self.service_name or "motcua"
+        return self
 
 
 def service_config(prefix: str) -> SettingsConfigDict:

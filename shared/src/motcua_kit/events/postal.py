@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 from motcua_kit.events.base import Event
 from motcua_kit.events.topics import POSTAL_SHIPMENTS
@@ -17,5 +17,4 @@ class ResultDeliveryPlanned(Event):
 
     centre_code: str
     destination: str
-    target_kind: Literal["same_district", "other_district", "other_province", "unknown"] = "unknown"
     planned_at: datetime
