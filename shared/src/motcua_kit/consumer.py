@@ -169,8 +169,8 @@ class EventConsumer:
     def _read(self, msg: ConsumerRecord) -> tuple[Envelope, Event | None]:
         try:
             envelope = Envelope.from_headers(msg.headers)
-        except ValidationError as exc:
-            raise _Unreadable(f"bad envelope headers: {exc.errors(include_url=False)}") from exc
+        except ValueError as exc:  # pydantic's ValidationError is a ValueError too
+            raise _Unreadable(f"bad envelope headers: {exc}") from exc
         entry = self.handlers.get((envelope.event_type, envelope.schema_version))
         if entry is None:
             if event_class(envelope.event_type, envelope.schema_version) is None:

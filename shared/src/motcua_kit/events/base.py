@@ -50,9 +50,13 @@ class Envelope(BaseModel):
 
     @classmethod
     def from_headers(cls, headers: Any) -> Envelope:
-        """Raises ``ValueError`` (pydantic's ``ValidationError``) when a header is missing or bad."""
+        """Raises ``ValueError`` when a header is missing or bad: no field is ever made up, or a
+        redelivered event would get a new id and escape de-duplication."""
         values: dict[str, str] = {}
         for name, raw in headers or ():
             if name.startswith(cls.HEADER_PREFIX):
                 values[name[len(cls.HEADER_PREFIX) :].replace("-", "_")] = raw.decode() if raw else ""
+        missing = [cls.HEADER_PREFIX + f.replace("_", "-") for f in cls.model_fields if f not in values]
+        if missing:
+            raise ValueError(f"missing envelope headers: {', '.join(missing)}")
         return cls.model_validate(values)
