@@ -1,0 +1,1 @@
+"""motcua notify: tells citizens by SMS and e-mail what happens to their dossiers."""

@@ -1,0 +1,1 @@
+"""Clients of the outside parties notify sends through; each classifies its errors."""

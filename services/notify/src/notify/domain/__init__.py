@@ -1,0 +1,1 @@
+"""Notify's pure domain: texts, templates, message selection. No I/O."""
