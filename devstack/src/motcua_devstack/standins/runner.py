@@ -1,0 +1,209 @@
+"""Run all stand-ins in one asyncio process: three uvicorn servers and the SMTP mailbox."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI
+
+from .carrier import create_carrier_app
+from .mailbox import MailboxController, MailStore, create_mailbox_app, start_mailbox_smtp
+from .sms_gateway import create_sms_gateway_app
+
+logger = logging.getLogger(__name__)
+
+_STARTUP_TIMEOUT_SECONDS = 10.0
+
+
+class _EmbeddedServer(uvicorn.Server):
+    """A uvicorn server that leaves signal handling to whoever runs the event loop."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _bind_socket(host: str, port: int) -> socket.socket:
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[
+        0
+    ]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+@dataclass
+class HttpServerHandle:
+    """A running uvicorn server; ``port`` is the real one even when 0 was asked for."""
+
+    name: str
+    host: str
+    port: int
+    server: uvicorn.Server
+    task: asyncio.Task[None]
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    async def stop(self) -> None:
+        self.server.should_exit = True
+        await asyncio.shield(self.task)
+
+
+async def _wait_started(server: uvicorn.Server, task: asyncio.Task[None], name: str) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + _STARTUP_TIMEOUT_SECONDS
+    while not server.started:
+        if task.done():
+            task.result()
+            raise RuntimeError(f"{name}: server stopped during startup")
+        if loop.time() > deadline:
+            server.should_exit = True
+            raise TimeoutError(f"{name}: server did not start in {_STARTUP_TIMEOUT_SECONDS} s")
+        await asyncio.sleep(0.01)
+
+
+async def start_http_server(
+    app: FastAPI,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    name: str = "http",
+    graceful_shutdown_seconds: int = 2,
+) -> HttpServerHandle:
+    """Serve ``app`` with a uvicorn ``Server`` in the running loop; returns once it accepts connections."""
+    sock = _bind_socket(host, port)
+    bound_port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        app,
+        log_config=None,
+        lifespan="on",
+        timeout_graceful_shutdown=graceful_shutdown_seconds,
+    )
+    server = _EmbeddedServer(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]), name=f"uvicorn-{name}")
+    try:
+        await _wait_started(server, task, name)
+    except BaseException:
+        sock.close()
+        raise
+    logger.info("stand-in listening", extra={"fields": {"standin": name, "host": host, "port": bound_port}})
+    return HttpServerHandle(name=name, host=host, port=bound_port, server=server, task=task)
+
+
+@dataclass(frozen=True)
+class StandinsConfig:
+    host: str = "127.0.0.1"
+    sms_port: int = 8091
+    carrier_port: int = 8092
+    smtp_port: int = 1025
+    mailbox_http_port: int = 8093
+    sms_api_key: str = "local-sms-key"
+    carrier_api_key: str = "local-carrier-key"
+    carrier_webhook_secret: str = "local-webhook-secret"
+    mail_dir: Path | str | None = None
+
+
+@dataclass(frozen=True)
+class RunningStandins:
+    sms: HttpServerHandle
+    carrier: HttpServerHandle
+    mailbox_http: HttpServerHandle
+    smtp: MailboxController
+    mail_store: MailStore
+
+    @property
+    def smtp_port(self) -> int:
+        return int(self.smtp.port)
+
+
+async def _start_smtp(stack: contextlib.AsyncExitStack, store: MailStore, host: str, port: int) -> MailboxController:
+    controller = await asyncio.to_thread(start_mailbox_smtp, store, host, port)
+    stack.push_async_callback(asyncio.to_thread, controller.stop)
+    return controller
+
+
+async def _start_http(
+    stack: contextlib.AsyncExitStack, app: FastAPI, host: str, port: int, name: str
+) -> HttpServerHandle:
+    handle = await start_http_server(app, host, port, name=name)
+    stack.push_async_callback(handle.stop)
+    return handle
+
+
+@contextlib.asynccontextmanager
+async def open_standins(config: StandinsConfig) -> AsyncIterator[RunningStandins]:
+    """Start every stand-in (ports may be 0); stop them all, in reverse order, on exit."""
+    store = MailStore(config.mail_dir)
+    async with contextlib.AsyncExitStack() as stack:
+        smtp = await _start_smtp(stack, store, config.host, config.smtp_port)
+        sms_app = create_sms_gateway_app(config.sms_api_key)
+        carrier_app = create_carrier_app(config.carrier_api_key, webhook_secret=config.carrier_webhook_secret)
+        running = RunningStandins(
+            sms=await _start_http(stack, sms_app, config.host, config.sms_port, "sms_gateway"),
+            carrier=await _start_http(stack, carrier_app, config.host, config.carrier_port, "carrier"),
+            mailbox_http=await _start_http(
+                stack, create_mailbox_app(store), config.host, config.mailbox_http_port, "mailbox"
+            ),
+            smtp=smtp,
+            mail_store=store,
+        )
+        try:
+            yield running
+        finally:
+            logger.info("stand-ins stopping")
+
+
+async def serve_standins(
+    host: str,
+    sms_port: int,
+    carrier_port: int,
+    smtp_port: int,
+    mailbox_http_port: int,
+    *,
+    sms_api_key: str,
+    carrier_api_key: str,
+    carrier_webhook_secret: str,
+    mail_dir: Path | str | None,
+    ready: asyncio.Event | None = None,
+) -> None:
+    """Run the stand-ins until this coroutine is cancelled, then shut everything down cleanly.
+
+    ``ready`` (optional) is set once every server accepts connections.
+    """
+    config = StandinsConfig(
+        host=host,
+        sms_port=sms_port,
+        carrier_port=carrier_port,
+        smtp_port=smtp_port,
+        mailbox_http_port=mailbox_http_port,
+        sms_api_key=sms_api_key,
+        carrier_api_key=carrier_api_key,
+        carrier_webhook_secret=carrier_webhook_secret,
+        mail_dir=mail_dir,
+    )
+    async with open_standins(config) as running:
+        endpoints = {
+            "sms_gateway": running.sms.url,
+            "carrier": running.carrier.url,
+            "mailbox_http": running.mailbox_http.url,
+            "smtp": f"{host}:{running.smtp_port}",
+        }
+        logger.info("stand-ins ready", extra={"fields": {"endpoints": endpoints}})
+        if ready is not None:
+            ready.set()
+        await asyncio.Event().wait()

@@ -1,0 +1,127 @@
+"""Pure functions behind the stand-ins (no servers)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import json
+import logging
+
+import pytest
+
+from motcua_devstack.standins._faults import RateLimiter
+from motcua_devstack.standins.carrier import (
+    make_tracking_number,
+    s10_check_digit,
+    sign_webhook,
+    transition_error,
+    verify_webhook,
+)
+from motcua_devstack.standins.logs import JsonLogFormatter, redact
+from motcua_devstack.standins.phones import mask_email, mask_phone, normalize_vn_mobile, normalize_vn_phone
+from motcua_devstack.standins.sms_encoding import count_segments
+
+
+def test_segment_counting_edge_cases() -> None:
+    assert count_segments("€" * 80).segments == 1  # extension chars cost two septets
+    assert count_segments("€" * 81).segments == 2
+    assert count_segments("a" * 158 + "€").segments == 1  # 160 septets
+    assert count_segments("a" * 159 + "€").segments == 2  # 161 septets
+    assert count_segments("a" * 152 + "€" + "a" * 152).segments == 3  # the escape pair is not split
+    assert count_segments("èéùìòÇØøÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉÄÖÑÜ§¿äöñüà").encoding == "GSM-7"
+    assert count_segments("ế").encoding == "UCS-2"
+    assert count_segments("😀" * 35).segments == 1  # 70 UTF-16 units
+    assert count_segments("😀" * 36).segments == 2
+
+
+def test_rate_limiter_window_slides() -> None:
+    now = [100.0]
+    limiter = RateLimiter(2, clock=lambda: now[0])
+
+    assert [limiter.allow(), limiter.allow(), limiter.allow()] == [True, True, False]
+    now[0] += 1.0
+    assert limiter.allow() is True
+    assert RateLimiter(None).allow() is True
+
+
+@pytest.mark.parametrize(
+    ("raw", "mobile", "any_phone"),
+    [
+        ("0912345678", "0912345678", "0912345678"),
+        ("84912345678", "0912345678", "0912345678"),
+        ("02438251234", None, "02438251234"),
+        ("842438251234", None, "02438251234"),
+        ("+84912345678", None, None),
+        ("0412345678", None, None),
+    ],
+)
+def test_phone_normalisation(raw: str, mobile: str | None, any_phone: str | None) -> None:
+    assert normalize_vn_mobile(raw) == mobile
+    assert normalize_vn_phone(raw) == any_phone
+
+
+def test_masking() -> None:
+    assert mask_phone("0912345678") == "091*****78"
+    assert mask_email("nguyen.van.a@example.vn") == "n***@example.vn"
+    line = redact('GET /_control/mails?to=citizen%40example.vn&phone=84912345678 "EB123456785VN" 0912345678')
+    assert "citizen" not in line
+    assert "84912345678" not in line
+    assert "0912345678" not in line
+    assert "EB123456785VN" in line
+
+
+def test_json_formatter_writes_one_masked_object_per_line() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonLogFormatter())
+    log = logging.getLogger("standin-test-formatter")
+    log.propagate = False
+    log.addHandler(handler)
+    try:
+        log.warning("sent to %s", "0912345678", extra={"fields": {"to": "a.b@example.vn", "n": 2}})
+    finally:
+        log.removeHandler(handler)
+
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 1
+    record = json.loads(lines[0])
+    assert record["level"] == "WARNING"
+    assert record["msg"] == "sent to 091*****78"
+    assert record["to"] == "a***@example.vn"
+    assert record["n"] == 2
+
+
+def test_s10_tracking_numbers() -> None:
+    assert s10_check_digit("12345678") == 5
+    assert make_tracking_number(12345678) == "EB123456785VN"
+    assert make_tracking_number(7) == f"EB00000007{s10_check_digit('00000007')}VN"
+
+
+@pytest.mark.parametrize(
+    ("current", "target", "allowed"),
+    [
+        ("created", "picked_up", True),
+        ("in_transit", "in_transit", True),
+        ("out_for_delivery", "delivery_failed", True),
+        ("delivery_failed", "out_for_delivery", True),
+        ("delivery_failed", "returned_to_sender", True),
+        ("in_transit", "picked_up", False),
+        ("picked_up", "created", False),
+        ("delivered", "delivery_failed", False),
+        ("returned_to_sender", "delivered", False),
+    ],
+)
+def test_order_transitions(current: str, target: str, allowed: bool) -> None:
+    assert (transition_error(current, target) is None) is allowed  # type: ignore[arg-type]
+
+
+def test_webhook_signature_formula() -> None:
+    body = '{"status":"delivered","reason":"Người nhận vắng nhà"}'.encode()
+    expected = hmac.new(b"s3cret", b"1700000000." + body, hashlib.sha256).hexdigest()
+
+    assert sign_webhook("s3cret", "1700000000", body) == expected
+    assert verify_webhook("s3cret", "1700000000", body, expected, now=1_700_000_100)
+    assert not verify_webhook("s3cret", "1700000000", body, expected, now=1_700_001_000)
+    assert not verify_webhook("other", "1700000000", body, expected, now=1_700_000_100)
+    assert not verify_webhook("s3cret", "not-a-number", body, expected)
