@@ -51,6 +51,7 @@ class LocalServer:
     port: int
     args: list[str]
     log_path: Path | None = None
+    env: dict[str, str] | None = None
     proc: subprocess.Popen[bytes] | None = field(default=None, init=False)
     _log: IO[bytes] | None = field(default=None, init=False)
 
@@ -60,7 +61,8 @@ class LocalServer:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             self._log = self.log_path.open("ab")
             out = self._log
-        self.proc = subprocess.Popen(self.args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(self.args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                                     env=self.env)
         _wait_for_port(self.port, self.proc, self.name, timeout)
 
     def pause(self) -> None:
