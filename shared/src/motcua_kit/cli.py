@@ -22,6 +22,12 @@ app.add_typer(schemas, name="schemas")
 KeysDir = Annotated[Path, typer.Option(help="Where the local signing key lives.", envvar="MOTCUA_KEYS_DIR")]
 Bootstrap = Annotated[str, typer.Option(help="Kafka bootstrap servers.", envvar="MOTCUA_KAFKA_BOOTSTRAP")]
 Service = Annotated[str, typer.Option(help="Service whose dead letters to read.")]
+TopicPrefix = Annotated[str, typer.Option(help="Topic prefix the services run with (usually none).",
+                                          envvar="MOTCUA_TOPIC_PREFIX")]
+
+
+def _kafka(bootstrap: str, topic_prefix: str) -> KafkaSettings:
+    return KafkaSettings(bootstrap_servers=bootstrap, topic_prefix=topic_prefix)
 
 
 @app.command()
@@ -39,11 +45,11 @@ def token(
 
 
 @dlq.command("list")
-def dlq_list(service: Service, bootstrap: Bootstrap = "127.0.0.1:9092") -> None:
+def dlq_list(service: Service, bootstrap: Bootstrap = "127.0.0.1:9092", topic_prefix: TopicPrefix = "") -> None:
     """One line per dead letter: reference, event, consumer, attempts, error."""
     from motcua_kit.deadletters import read_dead_letters
 
-    letters = asyncio.run(read_dead_letters(KafkaSettings(bootstrap_servers=bootstrap), service))
+    letters = asyncio.run(read_dead_letters(_kafka(bootstrap, topic_prefix), service))
     for letter in letters:
         s = letter.summary()
         typer.echo(f"{s['ref']}\t{s['event_type']}\t{s['key']}\t{s['consumer']}\tattempts={s['attempts']}\t"
@@ -53,11 +59,11 @@ def dlq_list(service: Service, bootstrap: Bootstrap = "127.0.0.1:9092") -> None:
 
 @dlq.command("show")
 def dlq_show(ref: Annotated[str, typer.Argument(help="partition:offset or event id")], service: Service,
-             bootstrap: Bootstrap = "127.0.0.1:9092") -> None:
+             bootstrap: Bootstrap = "127.0.0.1:9092", topic_prefix: TopicPrefix = "") -> None:
     """The dead letter's headers, error and body."""
     from motcua_kit.deadletters import read_dead_letters
 
-    letters = asyncio.run(read_dead_letters(KafkaSettings(bootstrap_servers=bootstrap), service))
+    letters = asyncio.run(read_dead_letters(_kafka(bootstrap, topic_prefix), service))
     found = [d for d in letters if d.matches(ref)]
     if not found:
         typer.echo(f"no dead letter {ref} in {service}.deadletter", err=True)
@@ -73,14 +79,14 @@ def dlq_show(ref: Annotated[str, typer.Argument(help="partition:offset or event 
 @dlq.command("replay")
 def dlq_replay(service: Service, ref: Annotated[str | None, typer.Argument(help="partition:offset or event id")] = None,
                all_: Annotated[bool, typer.Option("--all", help="Replay every dead letter.")] = False,
-               bootstrap: Bootstrap = "127.0.0.1:9092") -> None:
+               bootstrap: Bootstrap = "127.0.0.1:9092", topic_prefix: TopicPrefix = "") -> None:
     """Publish dead letters again to their original topic."""
     from motcua_kit.deadletters import read_dead_letters, replay
 
     if not ref and not all_:
         typer.echo("give a dead letter reference or --all", err=True)
         raise typer.Exit(2)
-    kafka = KafkaSettings(bootstrap_servers=bootstrap)
+    kafka = _kafka(bootstrap, topic_prefix)
     letters = asyncio.run(read_dead_letters(kafka, service))
     chosen = letters if all_ else [d for d in letters if ref and d.matches(ref)]
     if not chosen:

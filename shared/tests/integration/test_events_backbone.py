@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -189,6 +191,12 @@ async def test_poison_event_is_dead_lettered_and_consumer_goes_on(
     assert unreadable["attempts"] == "1" and unreadable["error_type"] == "unreadable"
     assert "steps" in unreadable["error"]
     assert recorder.calls >= 4  # three attempts of the failing one, one good
+    listed = await motcua_cli("dlq", "list", "--service", SERVICE, "--bootstrap", local_stack.bootstrap,
+                              "--topic-prefix", settings.kafka.topic_prefix)
+    assert "000.00.06.H56-261123-0666" in listed and "attempts=3" in listed and "RuntimeError" in listed
+    shown = await motcua_cli("dlq", "show", by_key["000.00.06.H56-261123-0667"]["ref"], "--service", SERVICE,
+                             "--bootstrap", local_stack.bootstrap, "--topic-prefix", settings.kafka.topic_prefix)
+    assert '"error_type": "unreadable"' in shown and '"steps": "oops"' in shown
     # Once the cause is fixed, a replay is handled; the good event is not handled twice.
     recorder.fail_codes.clear()
     failing_letter = next(d for d in letters if d.key == "000.00.06.H56-261123-0666")
@@ -196,6 +204,15 @@ async def test_poison_event_is_dead_lettered_and_consumer_goes_on(
     assert await replay(settings.kafka, [failing_letter]) == 1
     await eventually(lambda: seen(runtime_, code="000.00.06.H56-261123-0666"), message="replayed event handled")
     assert len(await seen(runtime_, code="000.00.06.H56-261123-0668")) == 1
+
+
+async def motcua_cli(*args: str) -> str:
+    """Runs the real ``motcua`` command, as an operator would."""
+    proc = await asyncio.create_subprocess_exec(str(Path(sys.executable).parent / "motcua"), *args,
+                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    out, _ = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 0, out.decode()
+    return out.decode()
 
 
 async def test_relay_catches_up_after_broker_pause_without_loss_or_reordering(

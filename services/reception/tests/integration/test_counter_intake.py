@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any
@@ -53,8 +54,10 @@ async def test_counter_intake_issues_code_and_appointment_and_publishes_event(
     client: httpx.AsyncClient, local_stack: LocalStack
 ) -> None:
     officer = token(local_stack, "counter_officer", CENTRE, "officer-1")
-    r = await client.post("/dossiers", json=land_request(), headers=officer)
+    correlation = uuid.uuid4().hex
+    r = await client.post("/dossiers", json=land_request(), headers=officer | {"X-Correlation-ID": correlation})
     assert r.status_code == 201, r.text
+    assert r.headers["X-Correlation-ID"] == correlation
     dossier = r.json()
     today = datetime.now(VN).strftime("%y%m%d")
     assert dossier["code"] == f"{CENTRE}-{today}-0001"
@@ -76,6 +79,7 @@ async def test_counter_intake_issues_code_and_appointment_and_publishes_event(
     first = next(r for r in records if r.key.decode() == dossier["code"])
     envelope = Envelope.from_headers(first.headers)
     assert envelope.event_type == "DossierReceived" and envelope.producer == "reception"
+    assert envelope.correlation_id == correlation  # the HTTP request's id travels on with the event
     event = DossierReceived.model_validate_json(first.value)
     assert [s.agency_code for s in event.agency_chain] == ["000.00.13.H56", "000.00.45.H56"]
     assert [s.share for s in event.agency_chain] == [0.75, 0.25]
