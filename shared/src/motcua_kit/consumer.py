@@ -70,7 +70,8 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
         self.owner = owner
 
     async def on_partitions_revoked(self, revoked: Any) -> None:
-        return None
+        for tp in revoked:
+            metrics.forget_lag(self.owner.group_id, tp.topic, tp.partition)
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
         self.owner.joined = True

@@ -59,3 +59,11 @@ def record_outbox(backlog: int, oldest_age_seconds: float) -> None:
 
 def record_lag(consumer: str, topic: str, partition: int, lag: int) -> None:
     CONSUMER_LAG.labels(consumer, topic, str(partition)).set(lag)
+
+
+def forget_lag(consumer: str, topic: str, partition: int) -> None:
+    """A partition that moved to another worker is reported there, not here."""
+    try:
+        CONSUMER_LAG.remove(consumer, topic, str(partition))
+    except KeyError:
+        pass

@@ -136,6 +136,9 @@ class OutboxRelay:
     async def run(self) -> None:
         failures = 0
         while True:
+            # Every replica reports the backlog, so a standby's gauges never go stale.
+            with contextlib.suppress(Exception):
+                await self._update_gauges()
             if not await self._hold_lease():
                 await asyncio.sleep(self.settings.lease_seconds / 2)
                 continue
@@ -148,7 +151,6 @@ class OutboxRelay:
                 log.warning("outbox relay failed, retrying", error=repr(exc), retry_in_seconds=delay)
                 await asyncio.sleep(delay)
                 continue
-            await self._update_gauges()
             if published == 0:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
