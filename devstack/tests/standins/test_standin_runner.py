@@ -15,9 +15,8 @@ from typing import Any
 
 import aiosmtplib
 import httpx
-import pytest
-
 import motcua_devstack.standins
+import pytest
 from motcua_devstack.standins import StandinsConfig, open_standins, serve_standins
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(60)]

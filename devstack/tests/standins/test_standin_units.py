@@ -9,7 +9,6 @@ import json
 import logging
 
 import pytest
-
 from motcua_devstack.standins._faults import RateLimiter
 from motcua_devstack.standins.carrier import (
     make_tracking_number,
@@ -19,7 +18,12 @@ from motcua_devstack.standins.carrier import (
     verify_webhook,
 )
 from motcua_devstack.standins.logs import JsonLogFormatter, redact
-from motcua_devstack.standins.phones import mask_email, mask_phone, normalize_vn_mobile, normalize_vn_phone
+from motcua_devstack.standins.phones import (
+    mask_email,
+    mask_phone,
+    normalize_vn_mobile,
+    normalize_vn_phone,
+)
 from motcua_devstack.standins.sms_encoding import count_segments
 
 

@@ -25,7 +25,14 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from ._delivery import DeliveryPolicy, DeliveryRecord, TaskSet, deliver
 from ._faults import FaultInjector, fault_control_router
-from ._http import HttpUrlStr, StandinError, bearer_auth, health_router, install_error_handlers, utc_now_iso
+from ._http import (
+    HttpUrlStr,
+    StandinError,
+    bearer_auth,
+    health_router,
+    install_error_handlers,
+    utc_now_iso,
+)
 from .phones import normalize_vn_phone
 
 logger = logging.getLogger(__name__)

@@ -14,7 +14,12 @@ import uvicorn
 from fastapi import FastAPI
 
 from .carrier import create_carrier_app
-from .mailbox import MailboxController, MailStore, create_mailbox_app, start_mailbox_smtp
+from .mailbox import (
+    MailboxController,
+    MailStore,
+    create_mailbox_app,
+    start_mailbox_smtp,
+)
 from .sms_gateway import create_sms_gateway_app
 
 logger = logging.getLogger(__name__)
@@ -153,15 +158,13 @@ async def open_standins(config: StandinsConfig) -> AsyncIterator[RunningStandins
         smtp = await _start_smtp(stack, store, config.host, config.smtp_port)
         sms_app = create_sms_gateway_app(config.sms_api_key)
         carrier_app = create_carrier_app(config.carrier_api_key, webhook_secret=config.carrier_webhook_secret)
-        running = RunningStandins(
-            sms=await _start_http(stack, sms_app, config.host, config.sms_port, "sms_gateway"),
-            carrier=await _start_http(stack, carrier_app, config.host, config.carrier_port, "carrier"),
-            mailbox_http=await _start_http(
-                stack, create_mailbox_app(store), config.host, config.mailbox_http_port, "mailbox"
-            ),
-            smtp=smtp,
-            mail_store=store,
-        )
+        # The SMS gateway comes last: once its port answers, everything else does too
+        # (the launcher waits on that port).
+        carrier = await _start_http(stack, carrier_app, config.host, config.carrier_port, "carrier")
+        mailbox_app = create_mailbox_app(store)
+        mailbox_http = await _start_http(stack, mailbox_app, config.host, config.mailbox_http_port, "mailbox")
+        sms = await _start_http(stack, sms_app, config.host, config.sms_port, "sms_gateway")
+        running = RunningStandins(sms=sms, carrier=carrier, mailbox_http=mailbox_http, smtp=smtp, mail_store=store)
         try:
             yield running
         finally:

@@ -19,8 +19,20 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from ._delivery import DeliveryPolicy, DeliveryRecord, TaskSet, deliver
-from ._faults import FaultInjector, RateLimiter, fault_control_router, rate_limit_control_router
-from ._http import HttpUrlStr, StandinError, bearer_auth, health_router, install_error_handlers, utc_now_iso
+from ._faults import (
+    FaultInjector,
+    RateLimiter,
+    fault_control_router,
+    rate_limit_control_router,
+)
+from ._http import (
+    HttpUrlStr,
+    StandinError,
+    bearer_auth,
+    health_router,
+    install_error_handlers,
+    utc_now_iso,
+)
 from .phones import mask_phone, normalize_vn_mobile
 from .sms_encoding import Encoding, count_segments
 
