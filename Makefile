@@ -19,7 +19,7 @@ $(STAMP): $(PYPROJECTS) requirements-dev.txt
 run: install
 	$(BIN)/motcua up
 
-test: install
+test: install lint
 	$(BIN)/python -m pytest shared libs devstack services tests
 
 test-unit: install
@@ -32,6 +32,7 @@ test-e2e: install
 	$(BIN)/python -m pytest tests/e2e
 
 lint: install
+	$(BIN)/ruff format --check shared libs devstack services tests bench
 	$(BIN)/ruff check shared libs devstack services tests bench
 
 schemas: install

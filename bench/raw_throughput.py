@@ -97,9 +97,7 @@ def print_table(results: list[Result]) -> None:
     right = {1, 2, 3, 4, 5}
 
     def fmt(cells) -> str:
-        return "  ".join(
-            c.rjust(widths[i]) if i in right else c.ljust(widths[i]) for i, c in enumerate(cells)
-        ).rstrip()
+        return "  ".join(c.rjust(widths[i]) if i in right else c.ljust(widths[i]) for i, c in enumerate(cells)).rstrip()
 
     print(fmt(headers))
     print(fmt(["-" * w for w in widths]))
@@ -192,7 +190,7 @@ async def _wait_for_kafka(servers: Servers, bootstrap: str, deadline_s: float) -
             await admin.start()
             await admin.describe_cluster()
             return time.monotonic() - t0
-        except Exception as exc:  # noqa: BLE001 - any failure means "not ready yet"
+        except Exception as exc:
             last_err = exc
         finally:
             with contextlib.suppress(Exception):
@@ -230,9 +228,7 @@ async def create_topic(bootstrap: str, partitions: int) -> None:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        await admin.create_topics(
-            [NewTopic(name=TOPIC, num_partitions=partitions, replication_factor=1)]
-        )
+        await admin.create_topics([NewTopic(name=TOPIC, num_partitions=partitions, replication_factor=1)])
         # wait until metadata shows every partition
         t0 = time.monotonic()
         while time.monotonic() - t0 < 15:
@@ -249,9 +245,7 @@ async def create_topic(bootstrap: str, partitions: int) -> None:
 async def kafka_bench(args: argparse.Namespace, bootstrap: str) -> list[Result]:
     results: list[Result] = []
     value = payload(args.message_size)
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", enable_idempotence=False, linger_ms=0
-    )
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=False, linger_ms=0)
     await producer.start()
     try:
         # warm-up: metadata + connections to every partition leader
@@ -281,10 +275,7 @@ async def kafka_bench(args: argparse.Namespace, bootstrap: str) -> list[Result]:
         while sent < args.messages:
             n = min(args.batch, args.messages - sent)
             await asyncio.gather(
-                *(
-                    producer.send_and_wait(TOPIC, value, key=f"k{(sent + j) % 64}".encode())
-                    for j in range(n)
-                )
+                *(producer.send_and_wait(TOPIC, value, key=f"k{(sent + j) % 64}".encode()) for j in range(n))
             )
             sent += n
         results.append(
@@ -473,7 +464,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     k = p.add_argument_group("kafka (tansu)")
     k.add_argument("--messages", type=int, default=40_000, help="messages for the batched producer")
     k.add_argument(
-        "--sequential-messages", type=int, default=4_000,
+        "--sequential-messages",
+        type=int,
+        default=4_000,
         help="messages for the one-by-one producer",
     )
     k.add_argument("--batch", type=int, default=500, help="sends in flight per gather()")
@@ -486,7 +479,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     m.add_argument("--reads", type=int, default=8_000, help="find_one by _id")
     m.add_argument("--counter-updates", type=int, default=3_000, help="find_one_and_update")
     m.add_argument(
-        "--reinserts", type=int, default=1_000,
+        "--reinserts",
+        type=int,
+        default=1_000,
         help="insert_one operations repeated after all other writes",
     )
     p.add_argument("--startup-timeout", type=float, default=30.0, help="seconds per server")
@@ -494,8 +489,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--skip-mongo", action="store_true")
     p.add_argument("--keep-logs", action="store_true", help="keep the temp dir with server logs")
     args = p.parse_args(argv)
-    for name in ("messages", "sequential_messages", "batch", "message_size", "partitions",
-                 "docs", "txn_docs", "reads", "counter_updates", "reinserts"):
+    for name in (
+        "messages",
+        "sequential_messages",
+        "batch",
+        "message_size",
+        "partitions",
+        "docs",
+        "txn_docs",
+        "reads",
+        "counter_updates",
+        "reinserts",
+    ):
         if getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be >= 1")
     return args
@@ -526,9 +531,12 @@ def main(argv: list[str] | None = None) -> int:
             servers.start(
                 "tansu",
                 [
-                    tansu_binary(), "broker",
-                    "--listener-url", f"tcp://127.0.0.1:{kport}",
-                    "--advertised-listener-url", f"tcp://127.0.0.1:{kport}",
+                    tansu_binary(),
+                    "broker",
+                    "--listener-url",
+                    f"tcp://127.0.0.1:{kport}",
+                    "--advertised-listener-url",
+                    f"tcp://127.0.0.1:{kport}",
                 ],
             )
             ready = asyncio.run(wait_for_kafka(servers, bootstrap, args.startup_timeout))
@@ -543,10 +551,17 @@ def main(argv: list[str] | None = None) -> int:
             servers.start(
                 "secantus",
                 [
-                    sys.executable, "-m", "secantus",
-                    "--host", "127.0.0.1", "--port", str(mport),
-                    "--storage-path", str(workdir / "secantus-data"),
-                    "--log-level", "WARNING",
+                    sys.executable,
+                    "-m",
+                    "secantus",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(mport),
+                    "--storage-path",
+                    str(workdir / "secantus-data"),
+                    "--log-level",
+                    "WARNING",
                 ],
             )
             ready = wait_for_mongo(servers, url, args.startup_timeout)

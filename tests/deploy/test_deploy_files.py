@@ -53,17 +53,31 @@ SERVICES = {"reception": 8001, "processing": 8002, "postal": 8003, "notify": 800
 CONTAINERS = {n for s in SERVICES for n in (s, f"{s}-worker")}
 
 COMMON_SETTINGS = (
-    "HOST", "PORT", "RUN_WORKERS", "LOG_LEVEL", "MONGO__URL", "MONGO__DATABASE",
-    "KAFKA__BOOTSTRAP_SERVERS", "AUTH__JWKS_URL", "AUTH__ISSUER", "AUTH__AUDIENCE",
+    "HOST",
+    "PORT",
+    "RUN_WORKERS",
+    "LOG_LEVEL",
+    "MONGO__URL",
+    "MONGO__DATABASE",
+    "KAFKA__BOOTSTRAP_SERVERS",
+    "AUTH__JWKS_URL",
+    "AUTH__ISSUER",
+    "AUTH__AUDIENCE",
 )
 SPECIFIC_SETTINGS = {
     "reception": ("RECEPTION_LOOKUP_BASE_URL",),
     "processing": (),
     "postal": ("POSTAL_CARRIER__URL", "POSTAL_CARRIER__API_KEY", "POSTAL_CARRIER__WEBHOOK_SECRET"),
     "notify": (
-        "NOTIFY_SMS__URL", "NOTIFY_SMS__API_KEY", "NOTIFY_SMS__SENDER", "NOTIFY_SMTP__HOST",
-        "NOTIFY_SMTP__PORT", "NOTIFY_SMTP__USERNAME", "NOTIFY_SMTP__PASSWORD",
-        "NOTIFY_SMTP__SENDER", "NOTIFY_LOOKUP_BASE_URL",
+        "NOTIFY_SMS__URL",
+        "NOTIFY_SMS__API_KEY",
+        "NOTIFY_SMS__SENDER",
+        "NOTIFY_SMTP__HOST",
+        "NOTIFY_SMTP__PORT",
+        "NOTIFY_SMTP__USERNAME",
+        "NOTIFY_SMTP__PASSWORD",
+        "NOTIFY_SMTP__SENDER",
+        "NOTIFY_LOOKUP_BASE_URL",
     ),
 }
 SECRET_KEY = re.compile(r"(_API_KEY|_SECRET|_PASSWORD)$")
@@ -113,8 +127,20 @@ def find_tool(name: str) -> str | None:
 
 
 _PROMQL_KEYWORDS = {
-    "and", "or", "unless", "bool", "offset", "by", "without", "on", "ignoring",
-    "group_left", "group_right", "inf", "nan", "atan2",
+    "and",
+    "or",
+    "unless",
+    "bool",
+    "offset",
+    "by",
+    "without",
+    "on",
+    "ignoring",
+    "group_left",
+    "group_right",
+    "inf",
+    "nan",
+    "atan2",
 }
 
 
@@ -124,13 +150,11 @@ def promql_metric_names(expr: str) -> set[str]:
     s = re.sub(r"\$\{[^}]*\}|\$\w+", " ", s)  # Grafana / template variables
     s = re.sub(r"\{[^}]*\}", " ", s)  # label matchers
     s = re.sub(r"\[[^\]]*\]", " ", s)  # ranges and subqueries
-    s = re.sub(
-        r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", " ", s
-    )  # grouping label lists
+    s = re.sub(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", " ", s)  # grouping label lists
     names = set()
     for m in re.finditer(r"(?<![\w.])[A-Za-z_:][A-Za-z0-9_:]*", s):
         word = m.group(0)
-        rest = s[m.end():].lstrip()
+        rest = s[m.end() :].lstrip()
         if rest.startswith("("):  # function or aggregation
             continue
         if word.lower() in _PROMQL_KEYWORDS:
@@ -166,7 +190,8 @@ def app_services(compose) -> dict[str, dict]:
     for name, svc in compose["services"].items():
         build = svc.get("build")
         if isinstance(build, dict) and Path(build.get("dockerfile", "")).as_posix() in (
-            "deploy/Dockerfile", "./deploy/Dockerfile",
+            "deploy/Dockerfile",
+            "./deploy/Dockerfile",
         ):
             out[name] = svc
     return out
@@ -189,7 +214,11 @@ def test_compose_matches_compose_spec_schema():
     assert exe, f"check-jsonschema not found next to {sys.executable} nor on PATH"
     proc = subprocess.run(
         [exe, "--builtin-schema", "vendor.compose-spec", str(COMPOSE_FILE)],
-        check=False, capture_output=True, text=True, timeout=120, cwd=REPO,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
     )
     assert proc.returncode == 0, f"compose schema validation failed:\n{proc.stdout}\n{proc.stderr}"
 
@@ -259,8 +288,11 @@ def test_kafka_is_kraft_without_topic_auto_creation(compose):
     env = env_map(kafka)
     assert env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
     assert set(env["KAFKA_PROCESS_ROLES"].split(",")) == {"broker", "controller"}
-    for key in ("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR", "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR",
-                "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR"):
+    for key in (
+        "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR",
+        "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR",
+        "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR",
+    ):
         assert env[key] == "1", key
     assert "kafka:9092" in env["KAFKA_ADVERTISED_LISTENERS"]
     test = " ".join(kafka["healthcheck"]["test"])
@@ -329,7 +361,8 @@ def test_dockerfile_shape():
 
 def test_dockerignore_next_to_dockerfile():
     lines = {
-        ln.strip() for ln in (DEPLOY / "Dockerfile.dockerignore").read_text().splitlines()
+        ln.strip()
+        for ln in (DEPLOY / "Dockerfile.dockerignore").read_text().splitlines()
         if ln.strip() and not ln.startswith("#")
     }
     for pattern in (".venv", ".motcua", "tests", ".git"):
@@ -387,9 +420,12 @@ def test_container_healthcheck_script(tmp_path):
     script = str(DEPLOY / "docker/healthcheck.py")
     env = {**os.environ, "MOTCUA_SERVICE": "postal", "POSTAL_PORT": str(port)}
     try:
-        run = lambda *a, e=env: subprocess.run(
-            [sys.executable, script, *a], env=e, check=False, capture_output=True, timeout=30
-        ).returncode
+
+        def run(*a: str, e: dict[str, str] = env) -> int:
+            return subprocess.run(
+                [sys.executable, script, *a], env=e, check=False, capture_output=True, timeout=30
+            ).returncode
+
         assert run() == 0
         assert run("/health/live") == 0
         assert run("/health/ready") == 1
@@ -413,8 +449,11 @@ def test_prometheus_scrapes_all_service_containers_with_service_label(compose):
             continue
         service = job["job_name"].removeprefix("motcua-")
         assert service in SERVICES
-        sets = [r for r in job.get("relabel_configs", [])
-                if r.get("target_label") == "service" and not r.get("source_labels")]
+        sets = [
+            r
+            for r in job.get("relabel_configs", [])
+            if r.get("target_label") == "service" and not r.get("source_labels")
+        ]
         assert [r["replacement"] for r in sets] == [service], f"{job['job_name']}: service label"
         assert any(r.get("target_label") == "role" for r in job["relabel_configs"])
         for sd in job.get("dns_sd_configs", []):
@@ -431,8 +470,13 @@ def test_prometheus_scrapes_all_service_containers_with_service_label(compose):
 
 def test_alert_rules(alert_rules):
     names = {r["alert"] for r in alert_rules}
-    for required in ("MotcuaServiceDown", "MotcuaOutboxStuck", "MotcuaDeadLettersIncreasing",
-                     "MotcuaConsumerLagHigh", "MotcuaHigh5xxRate"):
+    for required in (
+        "MotcuaServiceDown",
+        "MotcuaOutboxStuck",
+        "MotcuaDeadLettersIncreasing",
+        "MotcuaConsumerLagHigh",
+        "MotcuaHigh5xxRate",
+    ):
         assert required in names
     for rule in alert_rules:
         assert rule["labels"]["severity"] in ("critical", "warning", "info"), rule["alert"]
@@ -456,21 +500,24 @@ def test_kubernetes_prometheus_config_sets_the_same_labels():
 @pytest.mark.skipif(not shutil.which("promtool"), reason="promtool not installed")
 def test_promtool_checks(tmp_path, dashboard):
     prom = DEPLOY / "prometheus"
-    run = lambda *a: subprocess.run(
-        ["promtool", *map(str, a)], check=False, capture_output=True, text=True, timeout=120, cwd=prom
-    )
+
+    def run(*a: object) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["promtool", *map(str, a)], check=False, capture_output=True, text=True, timeout=120, cwd=prom
+        )
+
     for proc in (run("check", "rules", "alerts.yml"), run("test", "rules", "alerts.test.yml")):
         assert proc.returncode == 0, proc.stdout + proc.stderr
     cfg = tmp_path / "prometheus.yml"
-    cfg.write_text((prom / "prometheus.yml").read_text().replace(
-        "/etc/prometheus/alerts.yml", str(prom / "alerts.yml")))
+    cfg.write_text(
+        (prom / "prometheus.yml").read_text().replace("/etc/prometheus/alerts.yml", str(prom / "alerts.yml"))
+    )
     proc = run("check", "config", cfg)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     # every dashboard query parses as PromQL once Grafana's variables are substituted
     rules = []
     for i, (_title, expr) in enumerate(dashboard_exprs(dashboard)):
-        e = (expr.replace("$__rate_interval", "1m").replace("$__range", "1h")
-             .replace("$service", ".*"))
+        e = expr.replace("$__rate_interval", "1m").replace("$__range", "1h").replace("$service", ".*")
         rules.append({"record": f"dashboard:q{i}", "expr": e})
     rf = tmp_path / "dashboard-rules.yml"
     rf.write_text(json.dumps({"groups": [{"name": "dashboard", "rules": rules}]}))
@@ -484,7 +531,10 @@ def test_promql_metric_name_extractor():
         'histogram_quantile(0.95, sum by (service, le) (rate(foo_bucket{a="b", c=~"$x"}[$__rate_interval])))'
     ) == {"foo_bucket"}
     assert promql_metric_names("sum(a_total) / sum(b_total offset 5m) > 1e3 and on(x) up") == {
-        "a_total", "b_total", "up"}
+        "a_total",
+        "b_total",
+        "up",
+    }
 
 
 def test_dashboard_uses_only_declared_metrics(dashboard):
@@ -526,9 +576,13 @@ def test_dashboard_structure(dashboard):
     assert len(ids) == len(set(ids)), "panel ids must be unique"
     boxes = [(p["title"], p["gridPos"]) for p in dashboard["panels"]]
     for i, (t1, a) in enumerate(boxes):
-        for t2, b in boxes[i + 1:]:
-            overlap = (a["x"] < b["x"] + b["w"] and b["x"] < a["x"] + a["w"]
-                       and a["y"] < b["y"] + b["h"] and b["y"] < a["y"] + a["h"])
+        for t2, b in boxes[i + 1 :]:
+            overlap = (
+                a["x"] < b["x"] + b["w"]
+                and b["x"] < a["x"] + a["w"]
+                and a["y"] < b["y"] + b["h"]
+                and b["y"] < a["y"] + a["h"]
+            )
             assert not overlap, f"panels {t1!r} and {t2!r} overlap"
     # the $service filter is applied to the shared motcua_* metrics
     for title, expr in dashboard_exprs(dashboard):
@@ -601,8 +655,7 @@ def test_k8s_manifests_per_service(k8s_docs):
 
 @pytest.mark.skipif(not shutil.which("kubectl"), reason="kubectl not installed")
 def test_kustomize_builds():
-    proc = subprocess.run(["kubectl", "kustomize", str(K8S)], check=False, capture_output=True, text=True,
-                          timeout=120)
+    proc = subprocess.run(["kubectl", "kustomize", str(K8S)], check=False, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     kinds = [d["kind"] for d in load_yaml_all(proc.stdout)]
     assert kinds.count("Deployment") == 8

@@ -45,8 +45,13 @@ class RunningStack:
         state = self.data_dir / "stack.json"
         if state.exists():
             state.unlink()
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=REPO,
-                                     env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        self.proc = subprocess.Popen(
+            args,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            cwd=REPO,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -112,13 +117,17 @@ def test_a_dossier_travels_through_all_four_services_and_the_citizen_hears_once(
     code = r.json()["code"]
 
     leader = stack.headers("agency_leader", "000.00.13.H56")
-    case = poll(lambda: _json_if_ok(httpx.get(f"{stack.url('processing')}/cases/{code}", headers=leader, timeout=5)),
-                what="case opened by processing")
+    case = poll(
+        lambda: _json_if_ok(httpx.get(f"{stack.url('processing')}/cases/{code}", headers=leader, timeout=5)),
+        what="case opened by processing",
+    )
     assert [s["agency_code"] for s in case["steps"]] == ["000.00.13.H56", "000.00.45.H56"]
 
     partner = stack.headers("postal_partner", "VNPOST-KHH")
-    delivery = poll(lambda: _json_if_ok(httpx.get(f"{stack.url('postal')}/deliveries/{code}", headers=partner,
-                                                  timeout=5)), what="postal delivery planned")
+    delivery = poll(
+        lambda: _json_if_ok(httpx.get(f"{stack.url('postal')}/deliveries/{code}", headers=partner, timeout=5)),
+        what="postal delivery planned",
+    )
     assert delivery["status"] == "awaiting_result"
 
     def sent() -> list[dict[str, Any]] | None:
@@ -137,11 +146,17 @@ def test_a_dossier_travels_through_all_four_services_and_the_citizen_hears_once(
     assert "Nguyễn Thị Hoa" in mails[0]["text"]
 
     # A dossier returned at the counter, SMS only: postal stays out of it, no e-mail is sent.
-    r = httpx.post(stack.url("reception") + "/dossiers", json=intake(return_channel="counter", notify_channels=["sms"]),
-                   headers=officer, timeout=30)
+    r = httpx.post(
+        stack.url("reception") + "/dossiers",
+        json=intake(return_channel="counter", notify_channels=["sms"]),
+        headers=officer,
+        timeout=30,
+    )
     second = r.json()["code"]
-    poll(lambda: _json_if_ok(httpx.get(f"{stack.url('processing')}/cases/{second}", headers=leader, timeout=5)),
-         what="second case opened")
+    poll(
+        lambda: _json_if_ok(httpx.get(f"{stack.url('processing')}/cases/{second}", headers=leader, timeout=5)),
+        what="second case opened",
+    )
     poll(lambda: _sms_for(stack, second), what="second SMS")
     assert httpx.get(f"{stack.url('postal')}/deliveries/{second}", headers=partner, timeout=5).status_code == 404
     assert _mails_for(stack, second) == []

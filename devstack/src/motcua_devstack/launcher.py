@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -78,8 +77,11 @@ class Stack:
                 "NOTIFY_SMTP__PORT": str(self.ports.smtp),
             }
         if name == "postal":
-            env |= {"POSTAL_CARRIER__URL": self.url(self.ports.carrier), "POSTAL_CARRIER__API_KEY": "local-carrier-key",
-                    "POSTAL_CARRIER__WEBHOOK_SECRET": "local-webhook-secret"}
+            env |= {
+                "POSTAL_CARRIER__URL": self.url(self.ports.carrier),
+                "POSTAL_CARRIER__API_KEY": "local-carrier-key",
+                "POSTAL_CARRIER__WEBHOOK_SECRET": "local-webhook-secret",
+            }
         return env
 
     def start(self, *, seed: bool = True, echo: Any = print) -> None:
@@ -95,18 +97,40 @@ class Stack:
             self.children.append(server)
         servers.wait_for_mongo(servers.mongo_url(self.ports.mongo))
         p = self.ports
-        standins = servers.LocalServer("stand-ins", p.sms, [
-            sys.executable, "-m", "motcua_devstack.standins", "--host", self.host, "--sms-port", str(p.sms),
-            "--carrier-port", str(p.carrier), "--smtp-port", str(p.smtp), "--mailbox-http-port", str(p.mailbox),
-            "--mail-dir", str(self.data_dir / "mail"),
-        ], self.logs / "standins.log")
+        standins = servers.LocalServer(
+            "stand-ins",
+            p.sms,
+            [
+                sys.executable,
+                "-m",
+                "motcua_devstack.standins",
+                "--host",
+                self.host,
+                "--sms-port",
+                str(p.sms),
+                "--carrier-port",
+                str(p.carrier),
+                "--smtp-port",
+                str(p.smtp),
+                "--mailbox-http-port",
+                str(p.mailbox),
+                "--mail-dir",
+                str(self.data_dir / "mail"),
+            ],
+            self.logs / "standins.log",
+        )
         echo("starting stand-ins: SMS gateway, postal carrier, SMTP mailbox")
         standins.start()
         self.children.append(standins)
         for name in SERVICES:
             echo(f"starting {name} on {self.url(p.service(name))}")
-            service = servers.LocalServer(name, p.service(name), [sys.executable, "-m", name], self.logs / f"{name}.log",
-                                          env={**os.environ, **self.service_env(name)})
+            service = servers.LocalServer(
+                name,
+                p.service(name),
+                [sys.executable, "-m", name],
+                self.logs / f"{name}.log",
+                env={**os.environ, **self.service_env(name)},
+            )
             service.start(timeout=60)
             self.children.append(service)
         for name in SERVICES:
@@ -133,8 +157,12 @@ class Stack:
 
     def seed(self) -> None:
         catalogue = json.loads(files("motcua_devstack").joinpath("seed/demo_province.json").read_text("utf-8"))
-        r = httpx.post(self.url(self.ports.reception) + "/catalogue/import", json=catalogue,
-                       headers={"Authorization": "Bearer " + self.token("centre_admin", PROVINCIAL_CENTRE)}, timeout=60)
+        r = httpx.post(
+            self.url(self.ports.reception) + "/catalogue/import",
+            json=catalogue,
+            headers={"Authorization": "Bearer " + self.token("centre_admin", PROVINCIAL_CENTRE)},
+            timeout=60,
+        )
         if r.status_code != 200:
             raise RuntimeError(f"seeding the demo province failed: {r.status_code} {r.text}")
 
@@ -144,15 +172,21 @@ class Stack:
         return mint_token(self.keys, role=Role(role), scope=scope)
 
     def write_state(self, *, ready: bool) -> None:
-        state = {"ready": ready, "host": self.host, "ports": asdict(self.ports), "data_dir": str(self.data_dir),
-                 "pid": os.getpid()}
+        state = {
+            "ready": ready,
+            "host": self.host,
+            "ports": asdict(self.ports),
+            "data_dir": str(self.data_dir),
+            "pid": os.getpid(),
+        }
         (self.data_dir / "stack.json").write_text(json.dumps(state, indent=2))
 
     def check_children(self) -> None:
         for child in self.children:
             if child.proc is not None and child.proc.poll() is not None:
-                raise RuntimeError(f"{child.name} exited with code {child.proc.returncode}; see "
-                                   f"{child.log_path or 'its output'}")
+                raise RuntimeError(
+                    f"{child.name} exited with code {child.proc.returncode}; see {child.log_path or 'its output'}"
+                )
 
     def stop(self) -> None:
         for child in reversed(self.children):
@@ -193,14 +227,31 @@ class Stack:
 def up(
     data_dir: Annotated[Path, typer.Option(help="Where the database, keys and logs live.")] = Path(".motcua"),
     host: Annotated[str, typer.Option(help="Loopback address to listen on.")] = "127.0.0.1",
-    kafka_port: int = 9092, mongo_port: int = 27017, reception_port: int = 8001, processing_port: int = 8002,
-    postal_port: int = 8003, notify_port: int = 8004, sms_port: int = 8091, carrier_port: int = 8092,
-    mailbox_port: int = 8093, smtp_port: int = 1025,
+    kafka_port: int = 9092,
+    mongo_port: int = 27017,
+    reception_port: int = 8001,
+    processing_port: int = 8002,
+    postal_port: int = 8003,
+    notify_port: int = 8004,
+    sms_port: int = 8091,
+    carrier_port: int = 8092,
+    mailbox_port: int = 8093,
+    smtp_port: int = 1025,
     seed: Annotated[bool, typer.Option(help="Load the demo province.")] = True,
 ) -> None:
     """Start the whole product on this machine (embedded default) until Ctrl-C."""
-    ports = Ports(kafka_port, mongo_port, reception_port, processing_port, postal_port, notify_port, sms_port,
-                  carrier_port, mailbox_port, smtp_port)
+    ports = Ports(
+        kafka_port,
+        mongo_port,
+        reception_port,
+        processing_port,
+        postal_port,
+        notify_port,
+        sms_port,
+        carrier_port,
+        mailbox_port,
+        smtp_port,
+    )
     stack = Stack(data_dir=data_dir.resolve(), ports=ports, host=host)
     stopping = False
 

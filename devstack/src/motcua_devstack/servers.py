@@ -61,8 +61,9 @@ class LocalServer:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             self._log = self.log_path.open("ab")
             out = self._log
-        self.proc = subprocess.Popen(self.args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                                     env=self.env)
+        self.proc = subprocess.Popen(
+            self.args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=self.env
+        )
         _wait_for_port(self.port, self.proc, self.name, timeout)
 
     def pause(self) -> None:
@@ -88,15 +89,34 @@ class LocalServer:
 
 def tansu(port: int, log_path: Path | None = None) -> LocalServer:
     url = f"tcp://127.0.0.1:{port}"
-    return LocalServer("tansu", port, [str(tansu_binary()), "broker", "--listener-url", url,
-                                       "--advertised-listener-url", url], log_path)
+    return LocalServer(
+        "tansu",
+        port,
+        [str(tansu_binary()), "broker", "--listener-url", url, "--advertised-listener-url", url],
+        log_path,
+    )
 
 
 def secantus(port: int, storage: Path, log_path: Path | None = None) -> LocalServer:
     storage.mkdir(parents=True, exist_ok=True)
-    return LocalServer("secantusdb", port, [sys.executable, "-m", "secantus", "--host", "127.0.0.1", "--port",
-                                            str(port), "--storage-path", str(storage), "--log-level", "WARNING"],
-                       log_path)
+    return LocalServer(
+        "secantusdb",
+        port,
+        [
+            sys.executable,
+            "-m",
+            "secantus",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--storage-path",
+            str(storage),
+            "--log-level",
+            "WARNING",
+        ],
+        log_path,
+    )
 
 
 def mongo_url(port: int) -> str:
@@ -104,8 +124,9 @@ def mongo_url(port: int) -> str:
 
 
 def wait_for_mongo(url: str, timeout: float = 30.0) -> None:
-    client: MongoClient[dict[str, object]] = MongoClient(url, serverSelectionTimeoutMS=int(timeout * 1000),
-                                                         heartbeatFrequencyMS=500)
+    client: MongoClient[dict[str, object]] = MongoClient(
+        url, serverSelectionTimeoutMS=int(timeout * 1000), heartbeatFrequencyMS=500
+    )
     try:
         client.admin.command("ping")
     finally:

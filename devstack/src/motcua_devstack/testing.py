@@ -95,8 +95,13 @@ def service_env(local_stack: LocalStack, monkeypatch: pytest.MonkeyPatch, unique
     return apply
 
 
-async def eventually(check: Callable[[], Awaitable[T]], *, timeout: float = 20.0, interval: float = 0.1,
-                     message: str = "condition not met") -> T:
+async def eventually(
+    check: Callable[[], Awaitable[T]],
+    *,
+    timeout: float = 20.0,
+    interval: float = 0.1,
+    message: str = "condition not met",
+) -> T:
     """Polls ``check`` until it returns a truthy value, failing after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     last: Any = None
@@ -128,7 +133,7 @@ async def read_topic(bootstrap: str, topic: str, *, idle_seconds: float = 1.0) -
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
     await consumer.start()
     try:
-        await consumer._client.force_metadata_update()  # noqa: SLF001 - learn about a topic created just now
+        await consumer._client.force_metadata_update()
         tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
         if not tps:
             return []
@@ -170,13 +175,21 @@ async def produce_event(bootstrap: str, topic_prefix: str, event: Any, envelope:
 
     from motcua_kit.events import Envelope
 
-    envelope = envelope or Envelope(event_type=event.event_type, schema_version=event.schema_version,
-                                    correlation_id=uuid.uuid4().hex, producer="test")
+    envelope = envelope or Envelope(
+        event_type=event.event_type,
+        schema_version=event.schema_version,
+        correlation_id=uuid.uuid4().hex,
+        producer="test",
+    )
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=False, acks="all")
     await producer.start()
     try:
-        await producer.send_and_wait(topic_prefix + event.topic, event.model_dump_json().encode(),
-                                     key=event.key.encode(), headers=envelope.to_headers())
+        await producer.send_and_wait(
+            topic_prefix + event.topic,
+            event.model_dump_json().encode(),
+            key=event.key.encode(),
+            headers=envelope.to_headers(),
+        )
     finally:
         await producer.stop()
     return envelope
@@ -194,16 +207,27 @@ def sample_dossier_received(**overrides: Any) -> Any:
         "dossier_code": f"000.00.06.H56-261123-{uuid.uuid4().int % 9000 + 1000:04d}",
         "centre_code": "000.00.06.H56",
         "centre_name": "Trung tâm Phục vụ hành chính công tỉnh Khánh Hòa",
-        "procedure": {"code": "1.012753.000.00.00.H56", "name": "Đăng ký đất đai, tài sản gắn liền với đất",
-                      "field": "Đất đai", "version": 1},
+        "procedure": {
+            "code": "1.012753.000.00.00.H56",
+            "name": "Đăng ký đất đai, tài sản gắn liền với đất",
+            "field": "Đất đai",
+            "version": 1,
+        },
         "competent_agency": "000.00.13.H56",
-        "agency_chain": [{"agency_code": "000.00.13.H56", "share": 0.75},
-                         {"agency_code": "000.00.45.H56", "share": 0.25}],
+        "agency_chain": [
+            {"agency_code": "000.00.13.H56", "share": 0.75},
+            {"agency_code": "000.00.45.H56", "share": 0.25},
+        ],
         "intake_channel": 1,
         "return_channel": "post",
         "notify_channels": ["sms", "email"],
-        "applicant": {"full_name": "Nguyễn Thị Hoa", "id_number": "056190001234", "phone": "0905123456",
-                      "email": "hoa.nguyen@example.vn", "address": "12 Trần Phú, phường Nha Trang, tỉnh Khánh Hòa"},
+        "applicant": {
+            "full_name": "Nguyễn Thị Hoa",
+            "id_number": "056190001234",
+            "phone": "0905123456",
+            "email": "hoa.nguyen@example.vn",
+            "address": "12 Trần Phú, phường Nha Trang, tỉnh Khánh Hòa",
+        },
         "delivery_address": "12 Trần Phú, phường Nha Trang, tỉnh Khánh Hòa",
         "received_at": datetime(2026, 11, 23, 9, 32, tzinfo=vn),
         "clock_started_at": datetime(2026, 11, 23, 9, 32, tzinfo=vn),

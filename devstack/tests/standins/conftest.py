@@ -13,6 +13,7 @@ import httpx
 import pytest
 import pytest_asyncio
 from fastapi import FastAPI, Request, Response
+
 from motcua_devstack.standins.runner import HttpServerHandle, start_http_server
 
 WaitUntil = Callable[..., Awaitable[Any]]

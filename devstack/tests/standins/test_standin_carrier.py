@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
+
 from motcua_devstack.standins import DeliveryPolicy, create_carrier_app
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(60)]

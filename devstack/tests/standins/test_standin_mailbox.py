@@ -15,6 +15,7 @@ import aiosmtplib
 import httpx
 import pytest
 import pytest_asyncio
+
 from motcua_devstack.standins import MailStore, create_mailbox_app, start_mailbox_smtp
 from motcua_devstack.standins.mailbox import MailboxController
 

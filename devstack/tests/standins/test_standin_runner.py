@@ -15,8 +15,9 @@ from typing import Any
 
 import aiosmtplib
 import httpx
-import motcua_devstack.standins
 import pytest
+
+import motcua_devstack.standins
 from motcua_devstack.standins import StandinsConfig, open_standins, serve_standins
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(60)]

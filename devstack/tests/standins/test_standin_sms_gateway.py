@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
+
 from motcua_devstack.standins import DeliveryPolicy, create_sms_gateway_app
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(60)]

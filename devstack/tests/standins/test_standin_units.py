@@ -9,6 +9,7 @@ import json
 import logging
 
 import pytest
+
 from motcua_devstack.standins._faults import RateLimiter
 from motcua_devstack.standins.carrier import (
     make_tracking_number,

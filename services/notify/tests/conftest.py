@@ -7,14 +7,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+
 from motcua_kit.events import DossierReceived
 
 LOOKUP_URL = "https://dichvucong.khanhhoa.gov.vn/tra-cuu"
 
 
 def make_received(code: str = "000.00.06.H56-261123-0001", **changes: Any) -> DossierReceived:
-    applicant = {"full_name": "Nguyễn Thị Đào", "id_number": "056190001234", "phone": "0912345678",
-                 "email": "dao.nguyen@example.vn", **changes.pop("applicant", {})}
+    applicant = {
+        "full_name": "Nguyễn Thị Đào",
+        "id_number": "056190001234",
+        "phone": "0912345678",
+        "email": "dao.nguyen@example.vn",
+        **changes.pop("applicant", {}),
+    }
     data: dict[str, Any] = {
         "dossier_code": code,
         "centre_code": "000.00.06.H56",

@@ -6,6 +6,7 @@ default (written by :func:`create_dev_keys`, used by ``motcua token``).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -57,7 +58,7 @@ class JwksKeys:
 
     async def _load(self) -> None:
         if self.settings.jwks_file is not None:
-            data = json.loads(Path(self.settings.jwks_file).read_text())
+            data = json.loads(await asyncio.to_thread(Path(self.settings.jwks_file).read_text))
         else:
             assert self.settings.jwks_url
             async with httpx.AsyncClient(timeout=self.settings.jwks_timeout_seconds) as client:
@@ -101,8 +102,9 @@ class TokenVerifier:
                 issuer=self.settings.issuer,
                 options={"require": ["exp", "sub"]},
             )
-            return Principal(subject=claims["sub"], role=claims.get("role"), scope=claims.get("scope"),
-                             name=claims.get("name"))
+            return Principal(
+                subject=claims["sub"], role=claims.get("role"), scope=claims.get("scope"), name=claims.get("name")
+            )
         except jwt.PyJWTError as exc:
             raise InvalidToken(str(exc)) from exc
         except ValidationError as exc:
@@ -116,14 +118,16 @@ async def current_principal(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Principal:
     if credentials is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "a staff bearer token is required",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "a staff bearer token is required", headers={"WWW-Authenticate": "Bearer"}
+        )
     verifier: TokenVerifier = request.app.state.verifier
     try:
         return await verifier.verify(credentials.credentials)
     except InvalidToken as exc:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"invalid token: {exc}",
-                            headers={"WWW-Authenticate": "Bearer"}) from exc
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, f"invalid token: {exc}", headers={"WWW-Authenticate": "Bearer"}
+        ) from exc
 
 
 def require_roles(*roles: Role) -> Any:
@@ -132,7 +136,9 @@ def require_roles(*roles: Role) -> Any:
     async def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
         if principal.role not in roles:
             allowed = ", ".join(r.value for r in roles)
-            raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {principal.role.value} may not do this; allowed: {allowed}")
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, f"role {principal.role.value} may not do this; allowed: {allowed}"
+            )
         return principal
 
     return Depends(dependency)
@@ -163,15 +169,28 @@ def create_dev_keys(directory: Path) -> Path:
 
 
 def mint_token(
-    directory: Path, *, role: Role, scope: str, subject: str | None = None, name: str | None = None,
-    ttl_seconds: int = 12 * 3600, issuer: str = DEV_ISSUER, audience: str = "motcua",
+    directory: Path,
+    *,
+    role: Role,
+    scope: str,
+    subject: str | None = None,
+    name: str | None = None,
+    ttl_seconds: int = 12 * 3600,
+    issuer: str = DEV_ISSUER,
+    audience: str = "motcua",
 ) -> str:
     """Signs a staff token with the local key (embedded default and tests only)."""
     key = (directory / PRIVATE_KEY_FILE).read_bytes()
     kid = json.loads((directory / JWKS_FILE).read_text())["keys"][0]["kid"]
     now = int(time.time())
     claims = {
-        "sub": subject or f"{role.value}@{scope}", "role": role.value, "scope": scope, "name": name,
-        "iss": issuer, "aud": audience, "iat": now, "exp": now + ttl_seconds,
+        "sub": subject or f"{role.value}@{scope}",
+        "role": role.value,
+        "scope": scope,
+        "name": name,
+        "iss": issuer,
+        "aud": audience,
+        "iat": now,
+        "exp": now + ttl_seconds,
     }
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})

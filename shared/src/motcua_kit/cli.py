@@ -22,8 +22,9 @@ app.add_typer(schemas, name="schemas")
 KeysDir = Annotated[Path, typer.Option(help="Where the local signing key lives.", envvar="MOTCUA_KEYS_DIR")]
 Bootstrap = Annotated[str, typer.Option(help="Kafka bootstrap servers.", envvar="MOTCUA_KAFKA_BOOTSTRAP")]
 Service = Annotated[str, typer.Option(help="Service whose dead letters to read.")]
-TopicPrefix = Annotated[str, typer.Option(help="Topic prefix the services run with (usually none).",
-                                          envvar="MOTCUA_TOPIC_PREFIX")]
+TopicPrefix = Annotated[
+    str, typer.Option(help="Topic prefix the services run with (usually none).", envvar="MOTCUA_TOPIC_PREFIX")
+]
 
 
 def _kafka(bootstrap: str, topic_prefix: str) -> KafkaSettings:
@@ -52,14 +53,20 @@ def dlq_list(service: Service, bootstrap: Bootstrap = "127.0.0.1:9092", topic_pr
     letters = asyncio.run(read_dead_letters(_kafka(bootstrap, topic_prefix), service))
     for letter in letters:
         s = letter.summary()
-        typer.echo(f"{s['ref']}\t{s['event_type']}\t{s['key']}\t{s['consumer']}\tattempts={s['attempts']}\t"
-                   f"{s['error_type']}: {s['error'][:120]}")
+        typer.echo(
+            f"{s['ref']}\t{s['event_type']}\t{s['key']}\t{s['consumer']}\tattempts={s['attempts']}\t"
+            f"{s['error_type']}: {s['error'][:120]}"
+        )
     typer.echo(f"{len(letters)} dead letter(s) in {service}.deadletter", err=True)
 
 
 @dlq.command("show")
-def dlq_show(ref: Annotated[str, typer.Argument(help="partition:offset or event id")], service: Service,
-             bootstrap: Bootstrap = "127.0.0.1:9092", topic_prefix: TopicPrefix = "") -> None:
+def dlq_show(
+    ref: Annotated[str, typer.Argument(help="partition:offset or event id")],
+    service: Service,
+    bootstrap: Bootstrap = "127.0.0.1:9092",
+    topic_prefix: TopicPrefix = "",
+) -> None:
     """The dead letter's headers, error and body."""
     from motcua_kit.deadletters import read_dead_letters
 
@@ -77,9 +84,13 @@ def dlq_show(ref: Annotated[str, typer.Argument(help="partition:offset or event 
 
 
 @dlq.command("replay")
-def dlq_replay(service: Service, ref: Annotated[str | None, typer.Argument(help="partition:offset or event id")] = None,
-               all_: Annotated[bool, typer.Option("--all", help="Replay every dead letter.")] = False,
-               bootstrap: Bootstrap = "127.0.0.1:9092", topic_prefix: TopicPrefix = "") -> None:
+def dlq_replay(
+    service: Service,
+    ref: Annotated[str | None, typer.Argument(help="partition:offset or event id")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Replay every dead letter.")] = False,
+    bootstrap: Bootstrap = "127.0.0.1:9092",
+    topic_prefix: TopicPrefix = "",
+) -> None:
     """Publish dead letters again to their original topic."""
     from motcua_kit.deadletters import read_dead_letters, replay
 

@@ -119,7 +119,9 @@ class EventConsumer:
             with contextlib.suppress(Exception):
                 await consumer.stop()
 
-    async def _handle_batch(self, consumer: AIOKafkaConsumer, batch: dict[TopicPartition, list[ConsumerRecord]]) -> None:
+    async def _handle_batch(
+        self, consumer: AIOKafkaConsumer, batch: dict[TopicPartition, list[ConsumerRecord]]
+    ) -> None:
         results = await asyncio.gather(*(self._handle_partition(tp, msgs) for tp, msgs in batch.items()))
         offsets = {tp: offset for tp, offset in results if offset is not None}
         if offsets:
@@ -132,14 +134,22 @@ class EventConsumer:
             if offset is None or offset < last:  # stopped early: read again from the first unfinished message
                 consumer.seek(tp, offset if offset is not None else batch[tp][0].offset)
 
-    async def _handle_partition(self, tp: TopicPartition, messages: list[ConsumerRecord]) -> tuple[TopicPartition, int | None]:
+    async def _handle_partition(
+        self, tp: TopicPartition, messages: list[ConsumerRecord]
+    ) -> tuple[TopicPartition, int | None]:
         done: int | None = None
         for msg in messages:
             try:
                 await self.handle_message(msg)
             except Exception as exc:  # dead-letter publication failed: do not commit past this message
-                log.error("message left unfinished", consumer=self.group_id, topic=msg.topic,
-                          partition=msg.partition, offset=msg.offset, error=repr(exc))
+                log.error(
+                    "message left unfinished",
+                    consumer=self.group_id,
+                    topic=msg.topic,
+                    partition=msg.partition,
+                    offset=msg.offset,
+                    error=repr(exc),
+                )
                 await asyncio.sleep(self.settings.backoff_max_seconds)
                 return tp, done
             done = msg.offset + 1
@@ -175,14 +185,18 @@ class EventConsumer:
         entry = self.handlers.get((envelope.event_type, envelope.schema_version))
         if entry is None:
             if event_class(envelope.event_type, envelope.schema_version) is None:
-                log.warning("unknown event type ignored", event_type=envelope.event_type, version=envelope.schema_version)
+                log.warning(
+                    "unknown event type ignored", event_type=envelope.event_type, version=envelope.schema_version
+                )
             return envelope, None
         cls, _ = entry
         try:
             return envelope, cls.model_validate_json(msg.value)
         except ValidationError as exc:
-            raise _Unreadable(f"body does not match {cls.__name__} v{cls.schema_version}: "
-                              f"{exc.errors(include_url=False, include_input=False)}") from exc
+            raise _Unreadable(
+                f"body does not match {cls.__name__} v{cls.schema_version}: "
+                f"{exc.errors(include_url=False, include_input=False)}"
+            ) from exc
 
     async def _handle_with_retries(self, msg: ConsumerRecord, envelope: Envelope, event: Event) -> str:
         _, handler = self.handlers[(envelope.event_type, envelope.schema_version)]
@@ -212,8 +226,13 @@ class EventConsumer:
             return "duplicate"
         await handler(event, tx, envelope)
         await inbox.insert_one(
-            {"consumer": self.group_id, "event_id": envelope.event_id, "event_type": envelope.event_type,
-             "key": event.key, "handled_at": datetime.now(UTC)},
+            {
+                "consumer": self.group_id,
+                "event_id": envelope.event_id,
+                "event_type": envelope.event_type,
+                "key": event.key,
+                "handled_at": datetime.now(UTC),
+            },
             session=tx.session,
         )
         return "handled"
@@ -233,8 +252,14 @@ class EventConsumer:
         ]
         await self.dlq_producer.send_and_wait(self.dlq_topic, msg.value, key=msg.key, headers=headers)
         metrics.record_dead_lettered(self.group_id, event_type)
-        log.error("event dead-lettered", topic=msg.topic, partition=msg.partition, offset=msg.offset,
-                  error_type=error_type, attempts=attempts)
+        log.error(
+            "event dead-lettered",
+            topic=msg.topic,
+            partition=msg.partition,
+            offset=msg.offset,
+            error_type=error_type,
+            attempts=attempts,
+        )
 
     async def _record_lag(self, consumer: AIOKafkaConsumer) -> None:
         # The high-water mark comes from the last fetch response (the local broker's

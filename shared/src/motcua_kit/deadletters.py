@@ -43,11 +43,16 @@ class DeadLetter:
 
     def summary(self) -> dict[str, str]:
         return {
-            "ref": self.ref, "key": self.key, "event_id": self.event_id, "event_type": self.event_type,
-            "consumer": self.header(DLQ_HEADER_PREFIX + "consumer"), "original_topic": self.original_topic,
+            "ref": self.ref,
+            "key": self.key,
+            "event_id": self.event_id,
+            "event_type": self.event_type,
+            "consumer": self.header(DLQ_HEADER_PREFIX + "consumer"),
+            "original_topic": self.original_topic,
             "attempts": self.header(DLQ_HEADER_PREFIX + "attempts"),
             "error_type": self.header(DLQ_HEADER_PREFIX + "error-type"),
-            "error": self.header(DLQ_HEADER_PREFIX + "error"), "failed_at": self.header(DLQ_HEADER_PREFIX + "failed-at"),
+            "error": self.header(DLQ_HEADER_PREFIX + "error"),
+            "failed_at": self.header(DLQ_HEADER_PREFIX + "failed-at"),
         }
 
     def matches(self, selector: str) -> bool:
@@ -62,7 +67,7 @@ async def read_dead_letters(kafka: KafkaSettings, service: str, *, idle_seconds:
     try:
         partitions = consumer.partitions_for_topic(topic) or set()
         if not partitions:
-            await consumer._client.force_metadata_update()  # noqa: SLF001 - first call may not know the topic yet
+            await consumer._client.force_metadata_update()
             partitions = consumer.partitions_for_topic(topic) or set()
         tps = [TopicPartition(topic, p) for p in sorted(partitions)]
         if not tps:

@@ -22,7 +22,9 @@ async def ensure_topics(settings: KafkaSettings, topics: Iterable[TopicSpec] = T
     Never rely on broker auto-creation: it picks its own partition count.
     """
     admin = AIOKafkaAdminClient(
-        bootstrap_servers=settings.bootstrap_servers, client_id=client_id, request_timeout_ms=settings.request_timeout_ms
+        bootstrap_servers=settings.bootstrap_servers,
+        client_id=client_id,
+        request_timeout_ms=settings.request_timeout_ms,
     )
     await admin.start()
     try:

@@ -12,8 +12,20 @@ import structlog
 from asgi_correlation_id import correlation_id
 
 PERSONAL_KEYS = frozenset(
-    {"phone", "email", "id_number", "citizen_id", "address", "full_name", "name_of_applicant", "recipient",
-     "applicant", "to", "rcpt_tos", "mail_from"}
+    {
+        "phone",
+        "email",
+        "id_number",
+        "citizen_id",
+        "address",
+        "full_name",
+        "name_of_applicant",
+        "recipient",
+        "applicant",
+        "to",
+        "rcpt_tos",
+        "mail_from",
+    }
 )
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 _LONG_DIGITS = re.compile(r"(?<!\d)(\+?84|0)\d{8,10}(?!\d)|(?<!\d)\d{12}(?!\d)")

@@ -8,19 +8,27 @@ HTTP_REQUESTS = Counter(
     "motcua_http_requests_total", "HTTP requests by route template and status.", ["method", "route", "status"]
 )
 HTTP_DURATION = Histogram(
-    "motcua_http_request_duration_seconds", "HTTP request duration.", ["method", "route"],
+    "motcua_http_request_duration_seconds",
+    "HTTP request duration.",
+    ["method", "route"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
-EVENTS_PUBLISHED = Counter("motcua_events_published_total", "Events published by the outbox relay.", ["topic", "event_type"])
+EVENTS_PUBLISHED = Counter(
+    "motcua_events_published_total", "Events published by the outbox relay.", ["topic", "event_type"]
+)
 EVENTS_CONSUMED = Counter(
-    "motcua_events_consumed_total", "Events consumed; outcome is handled or duplicate.", ["consumer", "event_type", "outcome"]
+    "motcua_events_consumed_total",
+    "Events consumed; outcome is handled or duplicate.",
+    ["consumer", "event_type", "outcome"],
 )
 EVENTS_FAILED = Counter("motcua_events_failed_total", "Handler attempts that raised.", ["consumer", "event_type"])
 EVENTS_DEAD_LETTERED = Counter(
     "motcua_events_dead_lettered_total", "Events sent to the dead-letter topic.", ["consumer", "event_type"]
 )
 HANDLER_DURATION = Histogram(
-    "motcua_event_handler_duration_seconds", "Time to handle one event, retries included.", ["consumer", "event_type"],
+    "motcua_event_handler_duration_seconds",
+    "Time to handle one event, retries included.",
+    ["consumer", "event_type"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
 OUTBOX_BACKLOG = Gauge("motcua_outbox_backlog_events", "Outbox events not yet published.")

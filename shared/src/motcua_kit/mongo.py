@@ -41,9 +41,7 @@ async def ensure_indexes(db: AsyncDatabase[Document], specs: Sequence[Indexes]) 
             await db[spec.collection].create_indexes(list(spec.models))
 
 
-async def in_transaction(
-    client: AsyncMongoClient[Document], work: Callable[[AsyncClientSession], Awaitable[T]]
-) -> T:
+async def in_transaction(client: AsyncMongoClient[Document], work: Callable[[AsyncClientSession], Awaitable[T]]) -> T:
     """Runs ``work`` in one transaction, retried by the driver on transient errors.
 
     ``work`` may run more than once: keep its side effects inside the session.

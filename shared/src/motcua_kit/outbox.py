@@ -45,7 +45,9 @@ OUTBOX_INDEXES = (
         (
             IndexModel([("sent", ASCENDING), ("created_at", ASCENDING), ("_id", ASCENDING)], name="unsent_in_order"),
             IndexModel([("key", ASCENDING), ("seq", ASCENDING)], name="key_seq", unique=True),
-            IndexModel([("sent_at", ASCENDING)], name="sent_ttl", expireAfterSeconds=int(SENT_RETENTION.total_seconds())),
+            IndexModel(
+                [("sent_at", ASCENDING)], name="sent_ttl", expireAfterSeconds=int(SENT_RETENTION.total_seconds())
+            ),
         ),
     ),
 )
@@ -76,8 +78,11 @@ class Tx:
             producer=self.producer,
         )
         counter = await self.db[OUTBOX_SEQUENCES].find_one_and_update(
-            {"_id": event.key}, {"$inc": {"seq": 1}}, upsert=True,
-            return_document=ReturnDocument.AFTER, session=self.session,
+            {"_id": event.key},
+            {"$inc": {"seq": 1}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+            session=self.session,
         )
         await self.db[OUTBOX].insert_one(
             {
@@ -99,8 +104,14 @@ class Tx:
 class UnitOfWork:
     """Runs a use case's writes and its events in one MongoDB transaction."""
 
-    def __init__(self, client: AsyncMongoClient[Document], db: AsyncDatabase[Document], *, producer: str,
-                 on_commit: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        client: AsyncMongoClient[Document],
+        db: AsyncDatabase[Document],
+        *,
+        producer: str,
+        on_commit: Callable[[], None] | None = None,
+    ) -> None:
         self.client = client
         self.db = db
         self.producer = producer
@@ -118,8 +129,14 @@ class UnitOfWork:
 
 
 class OutboxRelay:
-    def __init__(self, db: AsyncDatabase[Document], producer: AIOKafkaProducer, settings: RelaySettings,
-                 *, topic_prefix: str = "") -> None:
+    def __init__(
+        self,
+        db: AsyncDatabase[Document],
+        producer: AIOKafkaProducer,
+        settings: RelaySettings,
+        *,
+        topic_prefix: str = "",
+    ) -> None:
         self.db = db
         self.topic_prefix = topic_prefix
         self.producer = producer
@@ -213,7 +230,10 @@ class OutboxRelay:
             envelope = Envelope.model_validate(doc["envelope"])
             try:
                 await self.producer.send_and_wait(
-                    self.topic_prefix + doc["topic"], doc["value"].encode(), key=doc["key"].encode(), headers=envelope.to_headers()
+                    self.topic_prefix + doc["topic"],
+                    doc["value"].encode(),
+                    key=doc["key"].encode(),
+                    headers=envelope.to_headers(),
                 )
             except Exception as exc:
                 return sent, exc  # stop this key here: the next ones must wait, in order

@@ -67,8 +67,14 @@ class ServiceRuntime:
             self._start("outbox-relay", self.relay.run)
             for spec in self.consumers:
                 consumer = EventConsumer(
-                    service=self.service, name=spec.name, topics=spec.topics, handlers=spec.handlers, uow=self.uow,
-                    kafka=s.kafka, settings=s.consumer, dlq_producer=self.producer,
+                    service=self.service,
+                    name=spec.name,
+                    topics=spec.topics,
+                    handlers=spec.handlers,
+                    uow=self.uow,
+                    kafka=s.kafka,
+                    settings=s.consumer,
+                    dlq_producer=self.producer,
                 )
                 self.event_consumers.append(consumer)
                 self._start(consumer.group_id, consumer.run)
@@ -77,7 +83,9 @@ class ServiceRuntime:
         log.info("service started", workers=s.run_workers)
         return self
 
-    async def __aexit__(self, *exc: tuple[type[BaseException] | None, BaseException | None, TracebackType | None]) -> None:
+    async def __aexit__(
+        self, *exc: tuple[type[BaseException] | None, BaseException | None, TracebackType | None]
+    ) -> None:
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

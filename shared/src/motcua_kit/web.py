@@ -94,7 +94,9 @@ def build_app(
         check: ReadinessCheck | None = getattr(request.app.state, "readiness", None)
         checks = await check() if check else {"starting": False}
         ok = all(checks.values())
-        return JSONResponse({"status": "ready" if ok else "not_ready", "checks": checks}, status_code=200 if ok else 503)
+        return JSONResponse(
+            {"status": "ready" if ok else "not_ready", "checks": checks}, status_code=200 if ok else 503
+        )
 
     @app.get("/metrics", tags=["health"], include_in_schema=False)
     async def prometheus_metrics() -> Response:

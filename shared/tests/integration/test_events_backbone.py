@@ -34,8 +34,9 @@ class KitSettings(ServiceSettings):
 
 
 def case_opened(code: str, n: int = 0) -> CaseOpened:
-    return CaseOpened(dossier_code=code, steps=[CaseStep(position=n, agency_code="000.00.11.H56", due_at=NOW)],
-                      deadline_at=NOW)
+    return CaseOpened(
+        dossier_code=code, steps=[CaseStep(position=n, agency_code="000.00.11.H56", due_at=NOW)], deadline_at=NOW
+    )
 
 
 class Recorder:
@@ -50,8 +51,12 @@ class Recorder:
         if event.dossier_code in self.fail_codes:
             raise RuntimeError(f"cannot handle {event.dossier_code}")
         await tx.db.seen.insert_one(
-            {"code": event.dossier_code, "n": event.steps[0].position, "event_id": envelope.event_id,
-             "correlation_id": envelope.correlation_id},
+            {
+                "code": event.dossier_code,
+                "n": event.steps[0].position,
+                "event_id": envelope.event_id,
+                "correlation_id": envelope.correlation_id,
+            },
             session=tx.session,
         )
 
@@ -63,8 +68,9 @@ def settings(service_env: Callable[..., str]) -> KitSettings:
 
 
 def runtime(settings: KitSettings, recorder: Recorder, name: str = "recorder") -> ServiceRuntime:
-    return ServiceRuntime(service=SERVICE, settings=settings,
-                          consumers=[ConsumerSpec(name, [PROCESSING_CASES], {CaseOpened: recorder})])
+    return ServiceRuntime(
+        service=SERVICE, settings=settings, consumers=[ConsumerSpec(name, [PROCESSING_CASES], {CaseOpened: recorder})]
+    )
 
 
 @pytest.fixture
@@ -92,9 +98,12 @@ async def seen(rt: ServiceRuntime, **query: Any) -> list[dict[str, Any]]:
 
 
 def consumed(group: str, outcome: str) -> float:
-    return REGISTRY.get_sample_value(
-        "motcua_events_consumed_total", {"consumer": group, "event_type": "CaseOpened", "outcome": outcome}
-    ) or 0.0
+    return (
+        REGISTRY.get_sample_value(
+            "motcua_events_consumed_total", {"consumer": group, "event_type": "CaseOpened", "outcome": outcome}
+        )
+        or 0.0
+    )
 
 
 async def raw_records(stack: LocalStack, topic: str) -> list[Any]:
@@ -133,7 +142,7 @@ async def test_event_is_published_with_envelope_in_headers_and_dossier_key(
 async def test_redelivered_event_changes_nothing(
     rt: tuple[ServiceRuntime, Recorder], local_stack: LocalStack, settings: KitSettings
 ) -> None:
-    runtime_, recorder = rt
+    runtime_, _ = rt
     group = runtime_.event_consumers[0].group_id
     code = "000.00.06.H56-261123-0002"
     await publish(runtime_, case_opened(code))
@@ -169,16 +178,23 @@ async def test_poison_event_is_dead_lettered_and_consumer_goes_on(
     await producer.start()
     bad = Envelope(event_type="CaseOpened", schema_version=1, correlation_id="c-bad", producer="processing")
     try:
-        await producer.send_and_wait(topic, b'{"dossier_code": "000.00.06.H56-261123-0667", "steps": "oops"}',
-                                     key=b"000.00.06.H56-261123-0667", headers=bad.to_headers())
+        await producer.send_and_wait(
+            topic,
+            b'{"dossier_code": "000.00.06.H56-261123-0667", "steps": "oops"}',
+            key=b"000.00.06.H56-261123-0667",
+            headers=bad.to_headers(),
+        )
     finally:
         await producer.stop()
     await publish(runtime_, case_opened("000.00.06.H56-261123-0668"))
     await eventually(lambda: seen(runtime_, code="000.00.06.H56-261123-0668"), message="good event after poison")
 
     async def our_letters() -> list[Any]:
-        letters = [d for d in await read_dead_letters(settings.kafka, SERVICE, idle_seconds=0.5)
-                   if d.summary()["consumer"] == group]
+        letters = [
+            d
+            for d in await read_dead_letters(settings.kafka, SERVICE, idle_seconds=0.5)
+            if d.summary()["consumer"] == group
+        ]
         return letters if len(letters) >= 2 else []
 
     letters = await eventually(our_letters, message="two dead letters")
@@ -191,11 +207,28 @@ async def test_poison_event_is_dead_lettered_and_consumer_goes_on(
     assert unreadable["attempts"] == "1" and unreadable["error_type"] == "unreadable"
     assert "steps" in unreadable["error"]
     assert recorder.calls >= 4  # three attempts of the failing one, one good
-    listed = await motcua_cli("dlq", "list", "--service", SERVICE, "--bootstrap", local_stack.bootstrap,
-                              "--topic-prefix", settings.kafka.topic_prefix)
+    listed = await motcua_cli(
+        "dlq",
+        "list",
+        "--service",
+        SERVICE,
+        "--bootstrap",
+        local_stack.bootstrap,
+        "--topic-prefix",
+        settings.kafka.topic_prefix,
+    )
     assert "000.00.06.H56-261123-0666" in listed and "attempts=3" in listed and "RuntimeError" in listed
-    shown = await motcua_cli("dlq", "show", by_key["000.00.06.H56-261123-0667"]["ref"], "--service", SERVICE,
-                             "--bootstrap", local_stack.bootstrap, "--topic-prefix", settings.kafka.topic_prefix)
+    shown = await motcua_cli(
+        "dlq",
+        "show",
+        by_key["000.00.06.H56-261123-0667"]["ref"],
+        "--service",
+        SERVICE,
+        "--bootstrap",
+        local_stack.bootstrap,
+        "--topic-prefix",
+        settings.kafka.topic_prefix,
+    )
     assert '"error_type": "unreadable"' in shown and '"steps": "oops"' in shown
     # Once the cause is fixed, a replay is handled; the good event is not handled twice.
     recorder.fail_codes.clear()
@@ -208,8 +241,12 @@ async def test_poison_event_is_dead_lettered_and_consumer_goes_on(
 
 async def motcua_cli(*args: str) -> str:
     """Runs the real ``motcua`` command, as an operator would."""
-    proc = await asyncio.create_subprocess_exec(str(Path(sys.executable).parent / "motcua"), *args,
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    proc = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).parent / "motcua"),
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
     out, _ = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 0, out.decode()
     return out.decode()
@@ -230,8 +267,11 @@ async def test_relay_catches_up_after_broker_pause_without_loss_or_reordering(
     finally:
         local_stack.kafka.resume()
     for code in codes:
-        await eventually(lambda c=code: _count(runtime_, c, 11 if c == codes[0] else 10), timeout=60,
-                         message=f"all events of {code} after resume")
+        await eventually(
+            lambda c=code: _count(runtime_, c, 11 if c == codes[0] else 10),
+            timeout=60,
+            message=f"all events of {code} after resume",
+        )
         order = [d["n"] for d in await runtime_.db.seen.find({"code": code}).sort("_id", 1).to_list(None)]
         expected = list(range(0, 11)) if code == codes[0] else list(range(1, 11))
         assert order == expected, f"{code} handled out of order: {order}"

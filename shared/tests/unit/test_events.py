@@ -32,17 +32,20 @@ def test_envelope_round_trips_through_kafka_headers() -> None:
     headers = envelope.to_headers()
     assert all(isinstance(v, bytes) for _, v in headers)
     assert ("motcua-event-type", b"DossierReceived") in headers
-    assert Envelope.from_headers(headers + [("other", b"x")]) == envelope
+    assert Envelope.from_headers([*headers, ("other", b"x")]) == envelope
 
 
 def test_envelope_with_a_missing_header_is_rejected() -> None:
-    headers = [h for h in Envelope(event_type="X", schema_version=1, correlation_id="c", producer="p").to_headers()
-               if h[0] != "motcua-event-id"]
+    headers = [
+        h
+        for h in Envelope(event_type="X", schema_version=1, correlation_id="c", producer="p").to_headers()
+        if h[0] != "motcua-event-id"
+    ]
     with pytest.raises(ValueError, match="motcua-event-id"):
         Envelope.from_headers(headers)
     bad_version = [(k, b"one" if k == "motcua-schema-version" else v) for k, v in headers]
     with pytest.raises(ValidationError):
-        Envelope.from_headers(bad_version + [("motcua-event-id", b"e1")])
+        Envelope.from_headers([*bad_version, ("motcua-event-id", b"e1")])
 
 
 def test_exported_documents_are_current(tmp_path: Path) -> None:

@@ -8,10 +8,10 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from fastapi import FastAPI
+
 from motcua_kit.logs import configure_logging, get_logger
 from motcua_kit.runtime import ServiceRuntime, Worker
 from motcua_kit.web import build_app
-
 from notify import service, store
 from notify.api.routes import router
 from notify.clients.email import SmtpEmailClient
@@ -29,7 +29,7 @@ def sender_worker(sms: SmsGatewayClient, email: SmtpEmailClient, settings: Notif
         while True:
             try:
                 await service.send_due(rt.db, rt.uow, sms, email, settings, datetime.now(UTC))
-            except Exception as exc:  # noqa: BLE001 -- database away: what was claimed is taken again when its lease ends
+            except Exception as exc:
                 log.warning("sender round failed", error=repr(exc))
             await asyncio.sleep(settings.sender_poll_seconds)
 
@@ -45,7 +45,10 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
         sms, email = SmsGatewayClient(s.sms), SmtpEmailClient(s.smtp)
         try:
             runtime = ServiceRuntime(
-                service="notify", settings=s, indexes=store.INDEXES, consumers=consumer_specs(s.tz),
+                service="notify",
+                settings=s,
+                indexes=store.INDEXES,
+                consumers=consumer_specs(s.tz),
                 workers={"sender": sender_worker(sms, email, s)},
             )
             async with runtime as rt:
@@ -57,5 +60,10 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
             await sms.aclose()
             await email.aclose()
 
-    return build_app(title="motcua notify", version="0.1.0", lifespan=lifespan, routers=[router],
-                     description="Tells citizens by SMS and e-mail what happens to their dossiers.")
+    return build_app(
+        title="motcua notify",
+        version="0.1.0",
+        lifespan=lifespan,
+        routers=[router],
+        description="Tells citizens by SMS and e-mail what happens to their dossiers.",
+    )

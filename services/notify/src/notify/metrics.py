@@ -5,11 +5,14 @@ from __future__ import annotations
 from prometheus_client import Counter, Histogram
 
 MESSAGES = Counter(
-    "notify_messages_total", "Messages that reached a final status, by channel, provider and status.",
+    "notify_messages_total",
+    "Messages that reached a final status, by channel, provider and status.",
     ["channel", "provider", "status"],
 )
 SEND_LATENCY = Histogram(
-    "notify_send_latency_seconds", "From the triggering event to the provider accepting the message.", ["channel"],
+    "notify_send_latency_seconds",
+    "From the triggering event to the provider accepting the message.",
+    ["channel"],
     buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600),
 )
 SEND_RETRIES = Counter("notify_send_retries_total", "Send attempts that will be tried again later.", ["channel"])

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Protocol
 
+from pymongo.asynchronous.database import AsyncDatabase
+
 from motcua_kit.events import DossierReceived, Envelope, NotificationSent
 from motcua_kit.logs import get_logger, mask_text
 from motcua_kit.mongo import Document
 from motcua_kit.outbox import Tx, UnitOfWork
-from pymongo.asynchronous.database import AsyncDatabase
-
 from notify import metrics, store
 from notify.clients import email as email_client_module
 from notify.clients import sms as sms_client_module
@@ -27,8 +27,7 @@ class SmsSender(Protocol):
 
 
 class EmailSender(Protocol):
-    async def send(self, *, notification_id: str, recipient: str, subject: str, text: str,
-                   html: str | None) -> str: ...
+    async def send(self, *, notification_id: str, recipient: str, subject: str, text: str, html: str | None) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -54,9 +53,13 @@ async def record_notifications(tx: Tx, event: DossierReceived, envelope: Envelop
     for message in render_received(event, tz):
         doc = store.new_notification(
             notification_id=notification_id(envelope.event_id, message.channel, message.recipient),
-            message=message, dossier_code=event.dossier_code, centre_code=event.centre_code,
-            trigger_event_id=envelope.event_id, trigger_event_type=envelope.event_type,
-            trigger_occurred_at=envelope.occurred_at, now=now,
+            message=message,
+            dossier_code=event.dossier_code,
+            centre_code=event.centre_code,
+            trigger_event_id=envelope.event_id,
+            trigger_event_type=envelope.event_type,
+            trigger_occurred_at=envelope.occurred_at,
+            now=now,
         )
         created += await store.insert_if_new(tx.db, doc, tx.session)
     log.info("notifications recorded", count=created)
@@ -74,8 +77,13 @@ async def deliver(doc: Document, senders: Senders) -> str:
     """
     if doc["channel"] == "sms":
         return await senders.sms.send(doc["recipient"], doc["text"], doc["_id"])
-    return await senders.email.send(notification_id=doc["_id"], recipient=doc["recipient"],
-                                    subject=doc["subject"] or "", text=doc["text"], html=doc["html"])
+    return await senders.email.send(
+        notification_id=doc["_id"],
+        recipient=doc["recipient"],
+        subject=doc["subject"] or "",
+        text=doc["text"],
+        html=doc["html"],
+    )
 
 
 async def mark_sent(uow: UnitOfWork, doc: Document, provider_reference: str) -> bool:
@@ -84,13 +92,21 @@ async def mark_sent(uow: UnitOfWork, doc: Document, provider_reference: str) -> 
     provider = PROVIDERS[doc["channel"]]
 
     async def work(tx: Tx) -> bool:
-        if not await store.mark_sent(tx.db, tx.session, doc["_id"], provider=provider,
-                                     provider_reference=provider_reference, sent_at=sent_at):
+        if not await store.mark_sent(
+            tx.db, tx.session, doc["_id"], provider=provider, provider_reference=provider_reference, sent_at=sent_at
+        ):
             return False  # another sender got there first (it had taken over an expired lease)
-        await tx.publish(NotificationSent(
-            dossier_code=doc["dossier_code"], notification_id=doc["_id"], trigger_event_type=doc["trigger_event_type"],
-            channel=doc["channel"], provider=provider, provider_reference=provider_reference, sent_at=sent_at,
-        ))
+        await tx.publish(
+            NotificationSent(
+                dossier_code=doc["dossier_code"],
+                notification_id=doc["_id"],
+                trigger_event_type=doc["trigger_event_type"],
+                channel=doc["channel"],
+                provider=provider,
+                provider_reference=provider_reference,
+                sent_at=sent_at,
+            )
+        )
         return True
 
     marked = await uow.run(work)
@@ -108,30 +124,50 @@ def retry_delay(attempts: int, settings: NotifySettings, retry_after_seconds: fl
     return timedelta(seconds=seconds)
 
 
-async def mark_failed_attempt(db: AsyncDatabase[Document], doc: Document, error: SendError,
-                              settings: NotifySettings, now: datetime) -> str:
+async def mark_failed_attempt(
+    db: AsyncDatabase[Document], doc: Document, error: SendError, settings: NotifySettings, now: datetime
+) -> str:
     """Schedules the next attempt, or gives up; returns the new status."""
     channel, provider = doc["channel"], PROVIDERS[doc["channel"]]
     note = mask_text(str(error))
     metrics.record_provider_error(provider, error.kind)
     if isinstance(error, RetryableSendError) and doc["attempts"] < settings.send_max_attempts:
         next_at = now + retry_delay(doc["attempts"], settings, error.retry_after_seconds)
-        await store.mark_unsent(db, doc["_id"], status="pending", provider=provider, error=note, at=now,
-                                next_attempt_at=next_at)
+        await store.mark_unsent(
+            db, doc["_id"], status="pending", provider=provider, error=note, at=now, next_attempt_at=next_at
+        )
         metrics.record_retry(channel)
-        log.warning("send failed, will retry", notification_id=doc["_id"], channel=channel, error=note,
-                    attempts=doc["attempts"], next_attempt_at=next_at.isoformat())
+        log.warning(
+            "send failed, will retry",
+            notification_id=doc["_id"],
+            channel=channel,
+            error=note,
+            attempts=doc["attempts"],
+            next_attempt_at=next_at.isoformat(),
+        )
         return "pending"
     status: store.Status = "failed" if isinstance(error, PermanentSendError) else "technical_failure"
     await store.mark_unsent(db, doc["_id"], status=status, provider=provider, error=note, at=now)
     metrics.record_given_up(channel, provider, status)
-    log.error("send failed, giving up", notification_id=doc["_id"], channel=channel, status=status, error=note,
-              attempts=doc["attempts"])
+    log.error(
+        "send failed, giving up",
+        notification_id=doc["_id"],
+        channel=channel,
+        status=status,
+        error=note,
+        attempts=doc["attempts"],
+    )
     return status
 
 
-async def send_one(db: AsyncDatabase[Document], uow: UnitOfWork, doc: Document, senders: Senders,
-                   settings: NotifySettings, now: datetime) -> str:
+async def send_one(
+    db: AsyncDatabase[Document],
+    uow: UnitOfWork,
+    doc: Document,
+    senders: Senders,
+    settings: NotifySettings,
+    now: datetime,
+) -> str:
     """Sends one claimed notification and records the outcome; returns its new status."""
     try:
         reference = await deliver(doc, senders)
@@ -145,8 +181,14 @@ async def send_one(db: AsyncDatabase[Document], uow: UnitOfWork, doc: Document, 
     return "sent"
 
 
-async def send_due(db: AsyncDatabase[Document], uow: UnitOfWork, sms_client: SmsSender, email_client: EmailSender,
-                   settings: NotifySettings, now: datetime) -> int:
+async def send_due(
+    db: AsyncDatabase[Document],
+    uow: UnitOfWork,
+    sms_client: SmsSender,
+    email_client: EmailSender,
+    settings: NotifySettings,
+    now: datetime,
+) -> int:
     """Sends every notification due at ``now``, one claim at a time; returns how many were processed.
 
     A notification put back for a later attempt is due after ``now``, so the loop ends.

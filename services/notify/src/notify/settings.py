@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from motcua_kit.settings import ServiceSettings, service_config
 from pydantic import BaseModel, Field, field_validator
+
+from motcua_kit.settings import ServiceSettings, service_config
 
 
 class SmsSettings(BaseModel):

@@ -13,11 +13,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from motcua_kit.mongo import Document, Indexes
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
+from motcua_kit.mongo import Document, Indexes
 from notify.domain.messages import OutgoingMessage
 
 NOTIFICATIONS = "notifications"
@@ -40,8 +40,15 @@ def history_entry(status: Status, at: datetime, note: str | None = None) -> dict
 
 
 def new_notification(
-    *, notification_id: str, message: OutgoingMessage, dossier_code: str, centre_code: str,
-    trigger_event_id: str, trigger_event_type: str, trigger_occurred_at: datetime, now: datetime,
+    *,
+    notification_id: str,
+    message: OutgoingMessage,
+    dossier_code: str,
+    centre_code: str,
+    trigger_event_id: str,
+    trigger_event_type: str,
+    trigger_occurred_at: datetime,
+    now: datetime,
 ) -> Document:
     return {
         "_id": notification_id,
@@ -70,18 +77,21 @@ def new_notification(
 
 async def insert_if_new(db: AsyncDatabase[Document], doc: Document, session: AsyncClientSession) -> bool:
     """Inserts ``doc`` unless its id exists already; True when inserted."""
-    result = await db[NOTIFICATIONS].update_one({"_id": doc["_id"]}, {"$setOnInsert": doc}, upsert=True,
-                                                session=session)
+    result = await db[NOTIFICATIONS].update_one(
+        {"_id": doc["_id"]}, {"$setOnInsert": doc}, upsert=True, session=session
+    )
     return result.upserted_id is not None
 
 
 async def claim_due(db: AsyncDatabase[Document], now: datetime, lease: timedelta) -> Document | None:
     """Atomically takes one notification that is due, or whose sender died (lease expired)."""
     return await db[NOTIFICATIONS].find_one_and_update(
-        {"$or": [
-            {"status": "pending", "next_attempt_at": {"$lte": now}},
-            {"status": "sending", "lease_until": {"$lt": now}},
-        ]},
+        {
+            "$or": [
+                {"status": "pending", "next_attempt_at": {"$lte": now}},
+                {"status": "sending", "lease_until": {"$lt": now}},
+            ]
+        },
         {
             "$set": {"status": "sending", "lease_until": now + lease},
             "$inc": {"attempts": 1},
@@ -92,14 +102,27 @@ async def claim_due(db: AsyncDatabase[Document], now: datetime, lease: timedelta
     )
 
 
-async def mark_sent(db: AsyncDatabase[Document], session: AsyncClientSession, notification_id: str, *,
-                    provider: str, provider_reference: str, sent_at: datetime) -> bool:
+async def mark_sent(
+    db: AsyncDatabase[Document],
+    session: AsyncClientSession,
+    notification_id: str,
+    *,
+    provider: str,
+    provider_reference: str,
+    sent_at: datetime,
+) -> bool:
     """Records the provider's acceptance; False when another sender already did."""
     result = await db[NOTIFICATIONS].update_one(
         {"_id": notification_id, "status": "sending"},
         {
-            "$set": {"status": "sent", "provider": provider, "provider_reference": provider_reference,
-                     "sent_at": sent_at, "lease_until": None, "last_error": None},
+            "$set": {
+                "status": "sent",
+                "provider": provider,
+                "provider_reference": provider_reference,
+                "sent_at": sent_at,
+                "lease_until": None,
+                "last_error": None,
+            },
             "$push": {"history": history_entry("sent", sent_at, provider)},
         },
         session=session,
@@ -107,8 +130,16 @@ async def mark_sent(db: AsyncDatabase[Document], session: AsyncClientSession, no
     return result.modified_count == 1
 
 
-async def mark_unsent(db: AsyncDatabase[Document], notification_id: str, *, status: Status, provider: str,
-                      error: str, at: datetime, next_attempt_at: datetime | None = None) -> None:
+async def mark_unsent(
+    db: AsyncDatabase[Document],
+    notification_id: str,
+    *,
+    status: Status,
+    provider: str,
+    error: str,
+    at: datetime,
+    next_attempt_at: datetime | None = None,
+) -> None:
     """Puts a claimed notification back to ``pending`` (with its next attempt) or to a final failure."""
     fields: dict[str, Any] = {"status": status, "provider": provider, "last_error": error, "lease_until": None}
     if next_attempt_at is not None:
@@ -120,5 +151,7 @@ async def mark_unsent(db: AsyncDatabase[Document], notification_id: str, *, stat
 
 
 async def for_dossier(db: AsyncDatabase[Document], dossier_code: str) -> list[Document]:
-    cursor = db[NOTIFICATIONS].find({"dossier_code": dossier_code}).sort([("created_at", ASCENDING), ("_id", ASCENDING)])
+    cursor = (
+        db[NOTIFICATIONS].find({"dossier_code": dossier_code}).sort([("created_at", ASCENDING), ("_id", ASCENDING)])
+    )
     return await cursor.to_list(None)

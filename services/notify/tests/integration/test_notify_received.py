@@ -14,6 +14,9 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 from fastapi import FastAPI
+from prometheus_client import REGISTRY
+from pymongo.asynchronous.database import AsyncDatabase
+
 from motcua_devstack.standins import StandinsConfig, open_standins
 from motcua_devstack.standins.runner import RunningStandins
 from motcua_devstack.testing import LocalStack, eventually
@@ -27,8 +30,6 @@ from notify.clients.email import SmtpEmailClient
 from notify.clients.sms import SmsGatewayClient
 from notify.main import create_app
 from notify.settings import NotifySettings
-from prometheus_client import REGISTRY
-from pymongo.asynchronous.database import AsyncDatabase
 
 pytestmark = pytest.mark.integration
 
@@ -51,8 +52,12 @@ async def standins() -> AsyncIterator[RunningStandins]:
 def settings(service_env: Callable[..., str], standins: RunningStandins) -> NotifySettings:
     service_env(
         "NOTIFY_",
-        SMS__URL=standins.sms.url, SMTP__PORT=standins.smtp_port, SENDER_POLL_SECONDS=0.05,
-        SEND_BACKOFF_INITIAL_SECONDS=0.05, SEND_BACKOFF_MAX_SECONDS=0.2, SEND_MAX_ATTEMPTS=5,
+        SMS__URL=standins.sms.url,
+        SMTP__PORT=standins.smtp_port,
+        SENDER_POLL_SECONDS=0.05,
+        SEND_BACKOFF_INITIAL_SECONDS=0.05,
+        SEND_BACKOFF_MAX_SECONDS=0.2,
+        SEND_MAX_ATTEMPTS=5,
     )
     return NotifySettings()  # type: ignore[call-arg]
 
@@ -79,8 +84,12 @@ async def app(settings: NotifySettings) -> AsyncIterator[FastAPI]:
 
 
 def envelope_for(event: DossierReceived) -> Envelope:
-    return Envelope(event_type=event.event_type, schema_version=event.schema_version,
-                    correlation_id=uuid.uuid4().hex, producer="reception")
+    return Envelope(
+        event_type=event.event_type,
+        schema_version=event.schema_version,
+        correlation_id=uuid.uuid4().hex,
+        producer="reception",
+    )
 
 
 async def produce(stack: LocalStack, settings: NotifySettings, event: DossierReceived, envelope: Envelope) -> None:
@@ -88,8 +97,12 @@ async def produce(stack: LocalStack, settings: NotifySettings, event: DossierRec
     producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap, enable_idempotence=False)
     await producer.start()
     try:
-        await producer.send_and_wait(settings.kafka.topic_prefix + event.topic, event.model_dump_json().encode(),
-                                     key=event.key.encode(), headers=envelope.to_headers())
+        await producer.send_and_wait(
+            settings.kafka.topic_prefix + event.topic,
+            event.model_dump_json().encode(),
+            key=event.key.encode(),
+            headers=envelope.to_headers(),
+        )
     finally:
         await producer.stop()
 
@@ -193,8 +206,10 @@ async def test_received_dossier_gets_one_sms_and_one_mail_and_a_sent_event_per_c
     mail_doc = next(d for d in docs if d["channel"] == "email")
 
     [sms] = await sms_at_gateway(standins, phone="0912345678")
-    assert sms["text"] == ("Ho so 000.00.06.H56-261123-0001 da duoc tiep nhan. Ngay hen tra: 01/12/2026. "
-                           "Tra cuu: https://dichvucong.khanhhoa.gov.vn/tra-cuu")
+    assert sms["text"] == (
+        "Ho so 000.00.06.H56-261123-0001 da duoc tiep nhan. Ngay hen tra: 01/12/2026. "
+        "Tra cuu: https://dichvucong.khanhhoa.gov.vn/tra-cuu"
+    )
     assert sms["segments"] == 1 and sms["sender"] == "MOTCUA"
     assert sms["client_ref"] == sms_doc["_id"] and sms["message_id"] == sms_doc["provider_reference"]
 
@@ -203,15 +218,19 @@ async def test_received_dossier_gets_one_sms_and_one_mail_and_a_sent_event_per_c
     assert mail["message_id"] == f"<{mail_doc['_id']}@motcua>" == mail_doc["provider_reference"]
     assert mail["mail_from"] == "no-reply@motcua.local"
     assert "Kính gửi Nguyễn Thị Đào" in mail["text"] and "00:30 ngày 01/12/2026" in mail["text"]
-    assert "Kính gửi Nguyễn Thị Đào" in mail["html"] and 'href="https://dichvucong.khanhhoa.gov.vn/tra-cuu"' in mail["html"]
+    assert (
+        "Kính gửi Nguyễn Thị Đào" in mail["html"]
+        and 'href="https://dichvucong.khanhhoa.gov.vn/tra-cuu"' in mail["html"]
+    )
 
     async with TopicReader(local_stack, notifications_topic(settings)) as reader:
         records = await eventually(lambda: reader.at_least(2), message="two NotificationSent events")
     assert len(records) == 2
     sent = [NotificationSent.model_validate_json(r.value) for r in records]
     assert {(e.channel, e.notification_id) for e in sent} == {("sms", sms_doc["_id"]), ("email", mail_doc["_id"])}
-    assert all(r.key == CODE.encode() and Envelope.from_headers(r.headers).event_type == "NotificationSent"
-               for r in records)
+    assert all(
+        r.key == CODE.encode() and Envelope.from_headers(r.headers).event_type == "NotificationSent" for r in records
+    )
     assert all(e.trigger_event_type == "DossierReceived" and e.provider_reference for e in sent)
 
 
@@ -246,8 +265,9 @@ async def test_redelivered_event_changes_nothing(
 
     duplicates_before = consumed("duplicate")
     await produce(local_stack, settings, event, envelope)  # the very same record again
-    await eventually(lambda: _above(lambda: consumed("duplicate"), duplicates_before),
-                     message="redelivery seen as duplicate")
+    await eventually(
+        lambda: _above(lambda: consumed("duplicate"), duplicates_before), message="redelivery seen as duplicate"
+    )
 
     assert await notifications(app) == first
     assert len(await sms_at_gateway(standins, phone="0912345678")) == 1
@@ -308,7 +328,14 @@ async def test_gateway_errors_are_retried_until_accepted(
     await produce(local_stack, settings, event, envelope_for(event))
     [doc] = await eventually(lambda: settled(app, 1), message="notification settled")
     assert doc["status"] == "sent" and doc["attempts"] == 3
-    assert [h["status"] for h in doc["history"]] == ["pending", "sending", "pending", "sending", "pending",
-                                                     "sending", "sent"]
+    assert [h["status"] for h in doc["history"]] == [
+        "pending",
+        "sending",
+        "pending",
+        "sending",
+        "pending",
+        "sending",
+        "sent",
+    ]
     assert REGISTRY.get_sample_value("notify_send_retries_total", {"channel": "sms"}) == retries_before + 2
     assert len(await sms_at_gateway(standins, phone="0912345678")) == 1

@@ -9,6 +9,7 @@ import json
 import aiosmtplib
 import httpx
 import pytest
+
 from notify.clients.email import build_message, classify_smtp_error, message_id_for
 from notify.clients.errors import PermanentSendError, RetryableSendError
 from notify.clients.sms import SmsGatewayClient
@@ -43,8 +44,13 @@ async def test_request_follows_the_gateway_contract() -> None:
     request = seen[0]
     assert request.method == "POST" and str(request.url) == "http://gateway.test/v1/sms"
     assert request.headers["Authorization"] == "Bearer k-123"
-    assert json.loads(request.content) == {"sender": "MOTCUA", "phone": "0912345678", "text": "hello",
-                                           "client_ref": "ref-1", "callback_url": None}
+    assert json.loads(request.content) == {
+        "sender": "MOTCUA",
+        "phone": "0912345678",
+        "text": "hello",
+        "client_ref": "ref-1",
+        "callback_url": None,
+    }
 
 
 @pytest.mark.parametrize(
@@ -83,8 +89,11 @@ async def test_throttling_is_retryable_and_keeps_retry_after() -> None:
 
 @pytest.mark.parametrize(
     ("error", "kind"),
-    [(httpx.ConnectError("refused"), "connection"), (httpx.ReadTimeout("slow"), "timeout"),
-     (httpx.ConnectTimeout("slow"), "timeout")],
+    [
+        (httpx.ConnectError("refused"), "connection"),
+        (httpx.ReadTimeout("slow"), "timeout"),
+        (httpx.ConnectTimeout("slow"), "timeout"),
+    ],
 )
 async def test_transport_failures_are_retryable(error: Exception, kind: str) -> None:
     def fail(request: httpx.Request) -> httpx.Response:
@@ -120,9 +129,14 @@ def test_smtp_errors_are_classified(error: Exception, permanent: bool) -> None:
 
 
 def test_email_has_text_and_html_utf8_subject_and_our_message_id() -> None:
-    message = build_message(sender="Một cửa Khánh Hòa <no-reply@motcua.local>", recipient="dao@example.vn",
-                            subject="Hồ sơ 000.00.06.H56-261123-0001 đã được tiếp nhận", text="Kính gửi bà Đào",
-                            html="<p>Kính gửi bà Đào</p>", message_id=message_id_for("sms-abc"))
+    message = build_message(
+        sender="Một cửa Khánh Hòa <no-reply@motcua.local>",
+        recipient="dao@example.vn",
+        subject="Hồ sơ 000.00.06.H56-261123-0001 đã được tiếp nhận",
+        text="Kính gửi bà Đào",
+        html="<p>Kính gửi bà Đào</p>",
+        message_id=message_id_for("sms-abc"),
+    )
     parsed = email.message_from_bytes(message.as_bytes(), policy=email.policy.default)
     assert parsed["Subject"] == "Hồ sơ 000.00.06.H56-261123-0001 đã được tiếp nhận"
     assert parsed["Message-ID"] == "<sms-abc@motcua>"

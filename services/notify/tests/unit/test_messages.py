@@ -4,6 +4,7 @@ from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from motcua_kit.events import DossierReceived
 from notify.domain.messages import (
     OutgoingMessage,
@@ -57,8 +58,7 @@ def test_email_is_full_vietnamese_with_appointment_in_local_time(received: Make)
 
 
 def test_html_escapes_user_data(received: Make) -> None:
-    event = received(applicant={"full_name": '<script>alert("x")</script> & Co'},
-                     centre_name="Trung tâm <b>A</b>")
+    event = received(applicant={"full_name": '<script>alert("x")</script> & Co'}, centre_name="Trung tâm <b>A</b>")
     mail = by_channel(render_received(event, VN))["email"]
     assert mail.html is not None
     assert "<script>" not in mail.html and "<b>A</b>" not in mail.html

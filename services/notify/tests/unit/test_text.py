@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from notify.domain.text import sms_segments, unaccent
 
 

@@ -15,13 +15,26 @@ def test_recipients_are_masked() -> None:
 def test_view_leaves_out_bodies_and_masks_errors() -> None:
     now = datetime(2026, 11, 23, tzinfo=UTC)
     doc = {
-        "_id": "sms-1", "dossier_code": "C-1", "trigger_event_type": "DossierReceived", "channel": "email",
-        "recipient": "dao.nguyen@example.vn", "subject": "Hồ sơ C-1", "text": "Kính gửi Nguyễn Thị Đào",
-        "html": "<p>Kính gửi Nguyễn Thị Đào</p>", "status": "failed", "attempts": 1, "created_at": now,
-        "next_attempt_at": now, "sent_at": None, "provider": "smtp", "provider_reference": None,
+        "_id": "sms-1",
+        "dossier_code": "C-1",
+        "trigger_event_type": "DossierReceived",
+        "channel": "email",
+        "recipient": "dao.nguyen@example.vn",
+        "subject": "Hồ sơ C-1",
+        "text": "Kính gửi Nguyễn Thị Đào",
+        "html": "<p>Kính gửi Nguyễn Thị Đào</p>",
+        "status": "failed",
+        "attempts": 1,
+        "created_at": now,
+        "next_attempt_at": now,
+        "sent_at": None,
+        "provider": "smtp",
+        "provider_reference": None,
         "last_error": "recipient_refused: 550 <dao.nguyen@example.vn> unknown",
-        "history": [{"status": "pending", "at": now, "note": None},
-                    {"status": "failed", "at": now, "note": "550 <dao.nguyen@example.vn> unknown"}],
+        "history": [
+            {"status": "pending", "at": now, "note": None},
+            {"status": "failed", "at": now, "note": "550 <dao.nguyen@example.vn> unknown"},
+        ],
     }
     dumped = NotificationView.from_doc(doc).model_dump_json()
     assert "dao.nguyen" not in dumped and "Nguyễn" not in dumped and "Kính gửi" not in dumped
@@ -30,8 +43,12 @@ def test_view_leaves_out_bodies_and_masks_errors() -> None:
 
 def test_backoff_grows_exponentially_up_to_the_cap() -> None:
     settings = NotifySettings.model_validate(
-        {"mongo": {"database": "x"}, "auth": {"jwks_file": "/dev/null"},
-         "send_backoff_initial_seconds": 2, "send_backoff_max_seconds": 10}
+        {
+            "mongo": {"database": "x"},
+            "auth": {"jwks_file": "/dev/null"},
+            "send_backoff_initial_seconds": 2,
+            "send_backoff_max_seconds": 10,
+        }
     )
     assert [retry_delay(n, settings).total_seconds() for n in (1, 2, 3, 4, 5)] == [2, 4, 8, 10, 10]
     assert retry_delay(1, settings, retry_after_seconds=5) == timedelta(seconds=5)

@@ -6,7 +6,6 @@ from motcua_kit.events import DossierReceived, Envelope
 from motcua_kit.events.topics import RECEPTION_DOSSIERS
 from motcua_kit.outbox import Tx
 from motcua_kit.runtime import ConsumerSpec
-
 from postal import service
 
 

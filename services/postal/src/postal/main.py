@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+
 from motcua_kit.logs import configure_logging
 from motcua_kit.runtime import ServiceRuntime
 from motcua_kit.web import build_app
-
 from postal import store
 from postal.api.routes import router
 from postal.consumers import consumer_specs
@@ -21,12 +21,18 @@ def create_app(settings: PostalSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         s = settings or PostalSettings()
         configure_logging("postal", s.log_level)
-        async with ServiceRuntime(service="postal", settings=s, indexes=store.INDEXES,
-                                  consumers=consumer_specs()) as rt:
+        async with ServiceRuntime(
+            service="postal", settings=s, indexes=store.INDEXES, consumers=consumer_specs()
+        ) as rt:
             app.state.rt = rt
             app.state.verifier = rt.verifier
             app.state.readiness = rt.readiness
             yield
 
-    return build_app(title="motcua postal", version="0.1.0", lifespan=lifespan, routers=[router],
-                     description="Home collection of dossiers and delivery of results by the public postal service.")
+    return build_app(
+        title="motcua postal",
+        version="0.1.0",
+        lifespan=lifespan,
+        routers=[router],
+        description="Home collection of dossiers and delivery of results by the public postal service.",
+    )

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from pymongo.asynchronous.database import AsyncDatabase
+
 from motcua_kit.auth import Principal
 from motcua_kit.errors import NotFound
 from motcua_kit.events import DossierReceived, ResultDeliveryPlanned
 from motcua_kit.mongo import Document
 from motcua_kit.outbox import Tx
-from pymongo.asynchronous.database import AsyncDatabase
-
 from postal import store
 
 
@@ -26,23 +26,30 @@ async def plan_result_delivery(tx: Tx, event: DossierReceived) -> bool:
             "_id": event.dossier_code,
             "centre_code": event.centre_code,
             "status": "awaiting_result",
-            "recipient": {"full_name": event.applicant.full_name, "phone": event.applicant.phone,
-                          "address": destination},
+            "recipient": {
+                "full_name": event.applicant.full_name,
+                "phone": event.applicant.phone,
+                "address": destination,
+            },
             "appointment_at": event.appointment_at,
             "planned_at": now,
             "history": [{"status": "awaiting_result", "at": now}],
         },
         session=tx.session,
     )
-    await tx.publish(ResultDeliveryPlanned(dossier_code=event.dossier_code, centre_code=event.centre_code,
-                                           destination=destination, planned_at=now))
+    await tx.publish(
+        ResultDeliveryPlanned(
+            dossier_code=event.dossier_code, centre_code=event.centre_code, destination=destination, planned_at=now
+        )
+    )
     return True
 
 
 async def get_delivery(db: AsyncDatabase[Document], *, code: str, viewer: Principal) -> Document:
     delivery = await db[store.DELIVERIES].find_one({"_id": code})
     allowed = viewer.role.value in ("postal_partner", "auditor") or (
-        delivery is not None and viewer.scope == delivery["centre_code"])
+        delivery is not None and viewer.scope == delivery["centre_code"]
+    )
     if delivery is None or not allowed:
         raise NotFound(f"no postal delivery for dossier {code}")
     return delivery

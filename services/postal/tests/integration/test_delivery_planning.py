@@ -9,8 +9,15 @@ import httpx
 import pytest
 from prometheus_client import REGISTRY
 
-from motcua_devstack.testing import (LocalStack, eventually, produce_event, read_topic, running_app,
-                                     sample_dossier_received, token)
+from motcua_devstack.testing import (
+    LocalStack,
+    eventually,
+    produce_event,
+    read_topic,
+    running_app,
+    sample_dossier_received,
+    token,
+)
 from motcua_kit.events import ResultDeliveryPlanned
 from postal.main import create_app
 from postal.settings import PostalSettings
@@ -33,8 +40,13 @@ async def _joined(app: Any) -> bool:
 
 
 def handled(outcome: str) -> float:
-    return REGISTRY.get_sample_value("motcua_events_consumed_total", {
-        "consumer": "postal.dossiers", "event_type": "DossierReceived", "outcome": outcome}) or 0.0
+    return (
+        REGISTRY.get_sample_value(
+            "motcua_events_consumed_total",
+            {"consumer": "postal.dossiers", "event_type": "DossierReceived", "outcome": outcome},
+        )
+        or 0.0
+    )
 
 
 async def test_postal_return_plans_a_delivery_once_and_counter_return_is_ignored(

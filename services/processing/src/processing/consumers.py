@@ -7,7 +7,6 @@ from motcua_kit.events.topics import RECEPTION_DOSSIERS
 from motcua_kit.outbox import Tx
 from motcua_kit.runtime import ConsumerSpec
 from motcua_worktime import WorkCalendar
-
 from processing import service
 
 

@@ -6,11 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+
 from motcua_kit.logs import configure_logging
 from motcua_kit.runtime import ServiceRuntime
 from motcua_kit.web import build_app
 from motcua_worktime import WorkCalendar
-
 from processing import store
 from processing.api.routes import router
 from processing.consumers import consumer_specs
@@ -24,12 +24,18 @@ def create_app(settings: ProcessingSettings | None = None) -> FastAPI:
         configure_logging("processing", s.log_level)
         # The statutory calendar; the province's published calendar replaces it with the calendar events.
         calendar = WorkCalendar()
-        async with ServiceRuntime(service="processing", settings=s, indexes=store.INDEXES,
-                                  consumers=consumer_specs(calendar)) as rt:
+        async with ServiceRuntime(
+            service="processing", settings=s, indexes=store.INDEXES, consumers=consumer_specs(calendar)
+        ) as rt:
             app.state.rt = rt
             app.state.verifier = rt.verifier
             app.state.readiness = rt.readiness
             yield
 
-    return build_app(title="motcua processing", version="0.1.0", lifespan=lifespan, routers=[router],
-                     description="Agency work queues, inter-agency chains and the legal clock.")
+    return build_app(
+        title="motcua processing",
+        version="0.1.0",
+        lifespan=lifespan,
+        routers=[router],
+        description="Agency work queues, inter-agency chains and the legal clock.",
+    )

@@ -11,8 +11,15 @@ import httpx
 import pytest
 from prometheus_client import REGISTRY
 
-from motcua_devstack.testing import (LocalStack, eventually, produce_event, read_topic, running_app,
-                                     sample_dossier_received, token)
+from motcua_devstack.testing import (
+    LocalStack,
+    eventually,
+    produce_event,
+    read_topic,
+    running_app,
+    sample_dossier_received,
+    token,
+)
 from motcua_kit.events import CaseOpened, Envelope
 from processing.main import create_app
 from processing.settings import ProcessingSettings
@@ -75,8 +82,12 @@ async def _case_events(stack: LocalStack, prefix: str, code: str) -> list[Any]:
 
 
 async def _duplicates(group: str) -> float:
-    return REGISTRY.get_sample_value("motcua_events_consumed_total",
-                                     {"consumer": group, "event_type": "DossierReceived", "outcome": "duplicate"}) or 0
+    return (
+        REGISTRY.get_sample_value(
+            "motcua_events_consumed_total", {"consumer": group, "event_type": "DossierReceived", "outcome": "duplicate"}
+        )
+        or 0
+    )
 
 
 async def test_case_is_visible_only_to_agencies_of_its_chain(

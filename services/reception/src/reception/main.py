@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+
 from motcua_kit.logs import configure_logging
 from motcua_kit.runtime import ServiceRuntime
 from motcua_kit.web import build_app
-
 from reception import store
 from reception.api.routes import router
 from reception.consumers import consumer_specs
@@ -21,13 +21,19 @@ def create_app(settings: ReceptionSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         s = settings or ReceptionSettings()
         configure_logging("reception", s.log_level)
-        async with ServiceRuntime(service="reception", settings=s, indexes=store.INDEXES,
-                                  consumers=consumer_specs()) as rt:
+        async with ServiceRuntime(
+            service="reception", settings=s, indexes=store.INDEXES, consumers=consumer_specs()
+        ) as rt:
             app.state.settings = s
             app.state.rt = rt
             app.state.verifier = rt.verifier
             app.state.readiness = rt.readiness
             yield
 
-    return build_app(title="motcua reception", version="0.1.0", lifespan=lifespan, routers=[router],
-                     description="The one-stop counter: intake, the dossier register, the citizen's view.")
+    return build_app(
+        title="motcua reception",
+        version="0.1.0",
+        lifespan=lifespan,
+        routers=[router],
+        description="The one-stop counter: intake, the dossier register, the citizen's view.",
+    )

@@ -8,19 +8,26 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
 from motcua_kit.auth import Principal
 from motcua_kit.errors import Conflict, Forbidden, Invalid, NotFound
 from motcua_kit.events.reception import Applicant, ChainStep, DossierReceived, ProcedureRef
 from motcua_kit.mongo import Document
 from motcua_kit.outbox import Tx, UnitOfWork
 from motcua_worktime import WorkCalendar
-from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
-
 from reception import metrics, store
 from reception.api.schemas import IntakeRequest
 from reception.domain.catalogue import CatalogueImport, Procedure
-from reception.domain.dossier import Status, SubmittedDocument, appointment_for, dossier_code, missing_documents, sequence_key
+from reception.domain.dossier import (
+    Status,
+    SubmittedDocument,
+    appointment_for,
+    dossier_code,
+    missing_documents,
+    sequence_key,
+)
 
 
 @dataclass(frozen=True)
@@ -46,14 +53,20 @@ async def import_catalogue(uow: UnitOfWork, catalogue: CatalogueImport) -> Impor
             version = (current or {}).get("version", 0) + (0 if unchanged else 1)
             procedures.append({"_id": p.code, **body, "version": version})
         await store.upsert_all(db, s, store.PROCEDURES, procedures)
-        await store.upsert_all(db, s, store.SETTINGS, [
-            {"_id": "province", **catalogue.province.model_dump()},
-            {"_id": "calendar", "config": catalogue.calendar_config()},
-        ])
+        await store.upsert_all(
+            db,
+            s,
+            store.SETTINGS,
+            [
+                {"_id": "province", **catalogue.province.model_dump()},
+                {"_id": "calendar", "config": catalogue.calendar_config()},
+            ],
+        )
 
     await uow.run(work)
-    return ImportResult(len(catalogue.centres), len(catalogue.agencies), len(catalogue.procedures),
-                        len(catalogue.calendar_overrides))
+    return ImportResult(
+        len(catalogue.centres), len(catalogue.agencies), len(catalogue.procedures), len(catalogue.calendar_overrides)
+    )
 
 
 async def load_calendar(db: AsyncDatabase[Document]) -> WorkCalendar:
@@ -66,8 +79,13 @@ def _request_fingerprint(request: IntakeRequest) -> str:
 
 
 async def receive_at_counter(
-    uow: UnitOfWork, *, officer: Principal, request: IntakeRequest, lookup_base_url: str,
-    idempotency_key: str | None = None, now: datetime | None = None,
+    uow: UnitOfWork,
+    *,
+    officer: Principal,
+    request: IntakeRequest,
+    lookup_base_url: str,
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
 ) -> tuple[Document, bool]:
     """Receives a dossier at the counter; returns it and whether this call created it.
 
@@ -82,8 +100,10 @@ async def receive_at_counter(
 
     centre = await store.get_centre(db, officer.scope)
     if centre is None:
-        raise Forbidden(f"your scope {officer.scope} is not a centre of this province; only counter officers "
-                        "of a centre receive dossiers")
+        raise Forbidden(
+            f"your scope {officer.scope} is not a centre of this province; only counter officers "
+            "of a centre receive dossiers"
+        )
     raw = await store.get_procedure(db, request.procedure_code)
     if raw is None:
         metrics.record_refused("unknown_procedure")
@@ -103,11 +123,14 @@ async def receive_at_counter(
             dossier_code=code,
             centre_code=centre["_id"],
             centre_name=centre["name"],
-            procedure=ProcedureRef(code=procedure.code, name=procedure.name, field=procedure.field,
-                                   version=int(raw.get("version", 1))),
+            procedure=ProcedureRef(
+                code=procedure.code, name=procedure.name, field=procedure.field, version=int(raw.get("version", 1))
+            ),
             competent_agency=procedure.competent_agency,
-            agency_chain=[ChainStep(agency_code=a, share=s) for a, s in zip(procedure.agency_chain, procedure.shares(),
-                                                                              strict=True)],
+            agency_chain=[
+                ChainStep(agency_code=a, share=s)
+                for a, s in zip(procedure.agency_chain, procedure.shares(), strict=True)
+            ],
             intake_channel=1,
             return_channel=request.return_channel,
             notify_channels=request.notify_channels,
@@ -126,14 +149,27 @@ async def receive_at_counter(
             "content": request.content,
             "documents": [d.model_dump() for d in request.documents],
             "status": int(Status.RECEIVED),
-            "history": [{"status": int(Status.RECEIVED), "at": received_at, "by": officer.subject,
-                         "agency": centre["_id"], "note": "Tiếp nhận hồ sơ tại quầy"}],
+            "history": [
+                {
+                    "status": int(Status.RECEIVED),
+                    "at": received_at,
+                    "by": officer.subject,
+                    "agency": centre["_id"],
+                    "note": "Tiếp nhận hồ sơ tại quầy",
+                }
+            ],
         }
         await tx.db[store.DOSSIERS].insert_one(dossier, session=tx.session)
         if idem_id:
             await tx.db[store.IDEMPOTENCY].insert_one(
-                {"_id": idem_id, "dossier_code": code, "fingerprint": _request_fingerprint(request),
-                 "created_at": received_at}, session=tx.session)
+                {
+                    "_id": idem_id,
+                    "dossier_code": code,
+                    "fingerprint": _request_fingerprint(request),
+                    "created_at": received_at,
+                },
+                session=tx.session,
+            )
         await tx.publish(event)
         return dossier
 
@@ -164,8 +200,9 @@ def _check_intake(procedure: Procedure, request: IntakeRequest) -> None:
         raise Invalid(f"procedure {procedure.code} is no longer in force", code="inactive_procedure")
     if request.return_channel == "post" and not procedure.postal_return:
         metrics.record_refused("postal_return_not_allowed")
-        raise Invalid(f"procedure {procedure.code} does not allow returning the result by post",
-                      code="postal_return_not_allowed")
+        raise Invalid(
+            f"procedure {procedure.code} does not allow returning the result by post", code="postal_return_not_allowed"
+        )
     problems = missing_documents(
         procedure, [SubmittedDocument(d.name, d.originals, d.copies) for d in request.documents]
     )
@@ -175,8 +212,11 @@ def _check_intake(procedure: Procedure, request: IntakeRequest) -> None:
     for channel in request.notify_channels:
         contact = request.applicant.phone if channel == "sms" else request.applicant.email
         if not contact:
-            raise Invalid(f"notification by {channel} needs the applicant's "
-                          f"{'phone number' if channel == 'sms' else 'e-mail address'}", code="missing_contact")
+            raise Invalid(
+                f"notification by {channel} needs the applicant's "
+                f"{'phone number' if channel == 'sms' else 'e-mail address'}",
+                code="missing_contact",
+            )
 
 
 async def get_dossier(db: AsyncDatabase[Document], *, code: str, viewer: Principal) -> Document:

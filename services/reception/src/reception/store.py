@@ -57,7 +57,8 @@ async def get_dossier(db: AsyncDatabase[Document], code: str) -> Document | None
     return await db[DOSSIERS].find_one({"_id": code})
 
 
-async def upsert_all(db: AsyncDatabase[Document], session: AsyncClientSession, collection: str,
-                     docs: list[dict[str, Any]]) -> None:
+async def upsert_all(
+    db: AsyncDatabase[Document], session: AsyncClientSession, collection: str, docs: list[dict[str, Any]]
+) -> None:
     for doc in docs:
         await db[collection].replace_one({"_id": doc["_id"]}, doc, upsert=True, session=session)

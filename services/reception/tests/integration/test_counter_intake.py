@@ -39,10 +39,18 @@ def land_request(**overrides: Any) -> dict[str, Any]:
     body = {
         "procedure_code": LAND,
         "content": "Cấp Giấy chứng nhận quyền sử dụng đất lần đầu",
-        "applicant": {"full_name": "Nguyễn Thị Hoa", "id_number": "056190001234", "phone": "0905123456",
-                      "email": "hoa.nguyen@example.vn", "address": "12 Trần Phú, phường Nha Trang"},
-        "documents": [{"name": d["name"], "originals": d["originals"], "copies": d["copies"]}
-                      for d in procedure["documents"] if d["mandatory"]],
+        "applicant": {
+            "full_name": "Nguyễn Thị Hoa",
+            "id_number": "056190001234",
+            "phone": "0905123456",
+            "email": "hoa.nguyen@example.vn",
+            "address": "12 Trần Phú, phường Nha Trang",
+        },
+        "documents": [
+            {"name": d["name"], "originals": d["originals"], "copies": d["copies"]}
+            for d in procedure["documents"]
+            if d["mandatory"]
+        ],
         "return_channel": "post",
         "notify_channels": ["sms", "email"],
     }
@@ -107,8 +115,11 @@ async def test_idempotency_key_makes_a_retry_return_the_same_dossier(
         ({"procedure_code": MARRIAGE, "documents": []}, 422, "does not allow returning the result by post"),
         ({"applicant": {"full_name": "Lê Văn An", "phone": "12345"}}, 422, "applicant.phone"),
         ({"applicant": {"full_name": "Lê Văn An", "id_number": "0561"}}, 422, "applicant.id_number"),
-        ({"applicant": {"full_name": "Lê Văn An", "address": "Nha Trang"}, "notify_channels": ["sms"]}, 422,
-         "phone number"),
+        (
+            {"applicant": {"full_name": "Lê Văn An", "address": "Nha Trang"}, "notify_channels": ["sms"]},
+            422,
+            "phone number",
+        ),
         ({"return_channel": "post", "applicant": {"full_name": "Lê Văn An"}}, 422, "delivery address"),
         ({"surprise": 1}, 422, "surprise"),
     ],
@@ -116,7 +127,9 @@ async def test_idempotency_key_makes_a_retry_return_the_same_dossier(
 async def test_bad_intake_is_refused_with_a_clear_message(
     client: httpx.AsyncClient, local_stack: LocalStack, change: dict[str, Any], status: int, needle: str
 ) -> None:
-    r = await client.post("/dossiers", json=land_request(**change), headers=token(local_stack, "counter_officer", CENTRE))
+    r = await client.post(
+        "/dossiers", json=land_request(**change), headers=token(local_stack, "counter_officer", CENTRE)
+    )
     assert r.status_code == status, r.text
     assert needle in r.text
 

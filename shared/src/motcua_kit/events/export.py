@@ -27,8 +27,9 @@ def envelope_headers_schema() -> dict[str, Any]:
     return {
         "type": "object",
         "description": "The envelope, one Kafka header per field (UTF-8 text).",
-        "properties": {Envelope.HEADER_PREFIX + k.replace("_", "-"): {"type": "string", "description": k}
-                       for k in fields},
+        "properties": {
+            Envelope.HEADER_PREFIX + k.replace("_", "-"): {"type": "string", "description": k} for k in fields
+        },
         "required": [Envelope.HEADER_PREFIX + k.replace("_", "-") for k in fields],
     }
 
@@ -67,8 +68,11 @@ def asyncapi() -> dict[str, Any]:
         components_schemas[name] = {k: v for k, v in schema.items() if not k.startswith("$id")}
     return {
         "asyncapi": "3.0.0",
-        "info": {"title": "motcua dossier events", "version": "1.0.0",
-                 "description": "Events the motcua services exchange over Kafka; the key is the dossier code."},
+        "info": {
+            "title": "motcua dossier events",
+            "version": "1.0.0",
+            "description": "Events the motcua services exchange over Kafka; the key is the dossier code.",
+        },
         "channels": channels,
         "operations": operations,
         "components": {"messages": messages, "schemas": components_schemas},

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from motcua_kit.auth import Principal, Role, require_roles
-from motcua_kit.mongo import Document
 from pymongo.asynchronous.database import AsyncDatabase
 
+from motcua_kit.auth import Principal, Role, require_roles
+from motcua_kit.mongo import Document
 from notify import service
 from notify.api.schemas import NotificationView
 

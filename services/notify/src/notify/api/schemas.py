@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from motcua_kit.logs import mask_text
 from pydantic import BaseModel
 
+from motcua_kit.logs import mask_text
 from notify.store import Status
 
 
@@ -36,14 +36,23 @@ class NotificationView(BaseModel):
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> NotificationView:
         return cls(
-            id=doc["_id"], dossier_code=doc["dossier_code"], trigger_event_type=doc["trigger_event_type"],
-            channel=doc["channel"], recipient=mask_recipient(doc["channel"], doc["recipient"]), status=doc["status"],
-            attempts=doc["attempts"], created_at=doc["created_at"],
+            id=doc["_id"],
+            dossier_code=doc["dossier_code"],
+            trigger_event_type=doc["trigger_event_type"],
+            channel=doc["channel"],
+            recipient=mask_recipient(doc["channel"], doc["recipient"]),
+            status=doc["status"],
+            attempts=doc["attempts"],
+            created_at=doc["created_at"],
             next_attempt_at=doc["next_attempt_at"] if doc["status"] == "pending" else None,
-            sent_at=doc.get("sent_at"), provider=doc.get("provider"), provider_reference=doc.get("provider_reference"),
+            sent_at=doc.get("sent_at"),
+            provider=doc.get("provider"),
+            provider_reference=doc.get("provider_reference"),
             last_error=_masked(doc.get("last_error")),
-            history=[HistoryEntry(status=h["status"], at=h["at"], note=_masked(h.get("note")))
-                     for h in doc.get("history", [])],
+            history=[
+                HistoryEntry(status=h["status"], at=h["at"], note=_masked(h.get("note")))
+                for h in doc.get("history", [])
+            ],
         )
 
 

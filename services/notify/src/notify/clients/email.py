@@ -13,8 +13,9 @@ from notify.settings import SmtpSettings
 PROVIDER = "smtp"
 
 
-def build_message(*, sender: str, recipient: str, subject: str, text: str, html: str | None,
-                  message_id: str) -> EmailMessage:
+def build_message(
+    *, sender: str, recipient: str, subject: str, text: str, html: str | None, message_id: str
+) -> EmailMessage:
     message = EmailMessage()
     message["From"] = sender
     message["To"] = recipient
@@ -38,17 +39,23 @@ class SmtpEmailClient:
     async def aclose(self) -> None:
         return None  # one connection per message: nothing kept open
 
-    async def send(self, *, notification_id: str, recipient: str, subject: str, text: str,
-                   html: str | None) -> str:
+    async def send(self, *, notification_id: str, recipient: str, subject: str, text: str, html: str | None) -> str:
         """Sends one e-mail; returns its Message-ID."""
         s = self.settings
         message_id = message_id_for(notification_id)
-        message = build_message(sender=s.sender, recipient=recipient, subject=subject, text=text, html=html,
-                                message_id=message_id)
+        message = build_message(
+            sender=s.sender, recipient=recipient, subject=subject, text=text, html=html, message_id=message_id
+        )
         try:
             await aiosmtplib.send(
-                message, hostname=s.host, port=s.port, timeout=s.timeout_seconds, use_tls=s.use_tls,
-                start_tls=s.start_tls, username=s.username, password=s.password,
+                message,
+                hostname=s.host,
+                port=s.port,
+                timeout=s.timeout_seconds,
+                use_tls=s.use_tls,
+                start_tls=s.start_tls,
+                username=s.username,
+                password=s.password,
             )
         except (aiosmtplib.SMTPException, OSError) as exc:
             raise classify_smtp_error(exc) from exc

@@ -26,8 +26,13 @@ class SmsGatewayClient:
 
     async def send(self, phone: str, text: str, client_ref: str) -> str:
         """Sends one SMS; returns the gateway's message id (the same one for a repeated ``client_ref``)."""
-        body = {"sender": self.settings.sender, "phone": phone, "text": text, "client_ref": client_ref,
-                "callback_url": None}
+        body = {
+            "sender": self.settings.sender,
+            "phone": phone,
+            "text": text,
+            "client_ref": client_ref,
+            "callback_url": None,
+        }
         try:
             response = await self._http.post("/v1/sms", json=body)
         except httpx.TimeoutException as exc:
@@ -47,7 +52,9 @@ def message_id_of(response: httpx.Response) -> str:
     error, message = _error_body(response)
     if response.status_code == 429:
         raise RetryableSendError("throttled", message, retry_after_seconds=_retry_after(response))
-    if response.status_code in PERMANENT_STATUSES or (400 <= response.status_code < 500 and response.status_code != 408):
+    if response.status_code in PERMANENT_STATUSES or (
+        400 <= response.status_code < 500 and response.status_code != 408
+    ):
         raise PermanentSendError(error or f"http_{response.status_code}", message)
     raise RetryableSendError("server_error" if response.status_code >= 500 else f"http_{response.status_code}", message)
 

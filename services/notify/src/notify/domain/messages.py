@@ -15,7 +15,6 @@ from datetime import datetime, tzinfo
 from typing import Literal
 
 from motcua_kit.events import DossierReceived
-
 from notify.domain.text import unaccent
 
 Channel = Literal["sms", "email"]

@@ -4,16 +4,17 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from motcua_kit.auth import Principal, Role, require_roles
-from motcua_kit.runtime import ServiceRuntime
 from pydantic import BaseModel
 
+from motcua_kit.auth import Principal, Role, require_roles
+from motcua_kit.runtime import ServiceRuntime
 from postal import service
 
 router = APIRouter()
 
-PostalViewer = Annotated[Principal, require_roles(Role.POSTAL_PARTNER, Role.COUNTER_OFFICER, Role.CENTRE_ADMIN,
-                                                  Role.AUDITOR)]
+PostalViewer = Annotated[
+    Principal, require_roles(Role.POSTAL_PARTNER, Role.COUNTER_OFFICER, Role.CENTRE_ADMIN, Role.AUDITOR)
+]
 
 
 def _runtime(request: Request) -> ServiceRuntime:

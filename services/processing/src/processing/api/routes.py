@@ -4,10 +4,10 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from motcua_kit.auth import Principal, Role, require_roles
-from motcua_kit.runtime import ServiceRuntime
 from pydantic import BaseModel
 
+from motcua_kit.auth import Principal, Role, require_roles
+from motcua_kit.runtime import ServiceRuntime
 from processing import service
 
 router = APIRouter()

@@ -16,8 +16,12 @@ class PlannedStep:
 
 
 def plan_steps(
-    calendar: WorkCalendar, *, clock_started_at: datetime, appointment_at: datetime,
-    limit_working_hours: float, chain: list[tuple[str, float]],
+    calendar: WorkCalendar,
+    *,
+    clock_started_at: datetime,
+    appointment_at: datetime,
+    limit_working_hours: float,
+    chain: list[tuple[str, float]],
 ) -> list[PlannedStep]:
     """Each step's deadline is the clock start plus the cumulated shares of the limit;
     the last step's deadline is the appointment itself, so rounding never moves it."""

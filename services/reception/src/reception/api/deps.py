@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+
 from motcua_kit.auth import Principal, Role, require_roles
 from motcua_kit.runtime import ServiceRuntime
-
 from reception.settings import ReceptionSettings
 
 

@@ -29,13 +29,21 @@ async def import_catalogue(body: CatalogueImport, rt: Runtime, _: CentreAdmin) -
 
 @router.post("/dossiers", response_model=DossierOut, status_code=status.HTTP_201_CREATED, tags=["dossiers"])
 async def receive_dossier(
-    body: IntakeRequest, rt: Runtime, settings: Settings, officer: CounterOfficer, response: Response,
-    idempotency_key: Annotated[str | None, Header(max_length=128, description="Retries with the same key "
-                                                  "create one dossier.")] = None,
+    body: IntakeRequest,
+    rt: Runtime,
+    settings: Settings,
+    officer: CounterOfficer,
+    response: Response,
+    idempotency_key: Annotated[
+        str | None, Header(max_length=128, description="Retries with the same key create one dossier.")
+    ] = None,
 ) -> DossierOut:
     """Receive a dossier at the counter: code, appointment, receipt; publishes DossierReceived."""
     dossier, created = await service.receive_at_counter(
-        rt.uow, officer=officer, request=body, lookup_base_url=settings.lookup_base_url,
+        rt.uow,
+        officer=officer,
+        request=body,
+        lookup_base_url=settings.lookup_base_url,
         idempotency_key=idempotency_key,
     )
     if not created:

@@ -7,7 +7,6 @@ from datetime import date, datetime, time
 from enum import IntEnum
 
 from motcua_worktime import WorkCalendar
-
 from reception.domain.catalogue import Procedure
 
 CUTOFF = time(15, 0)
@@ -85,8 +84,12 @@ class Appointment:
     limit_working_hours: float
 
 
-def appointment_for(calendar: WorkCalendar, procedure: Procedure, received_at: datetime, *, online: bool) -> Appointment:
-    hours = procedure.limit.working_hours(online=online, hours_per_day=calendar.working_day_length.total_seconds() / 3600)
+def appointment_for(
+    calendar: WorkCalendar, procedure: Procedure, received_at: datetime, *, online: bool
+) -> Appointment:
+    hours = procedure.limit.working_hours(
+        online=online, hours_per_day=calendar.working_day_length.total_seconds() / 3600
+    )
     cutoff = CUTOFF if procedure.cutoff_after_15h else None
     start = calendar.clock_start(received_at, cutoff)
     return Appointment(start, calendar.add_working_hours(start, hours), hours)
