@@ -117,10 +117,17 @@ def ci() -> bool:
     return os.environ.get("CI") == "true"
 
 
+async def consumers_joined(rt: Any) -> bool:
+    """Whether every consumer of a started ``ServiceRuntime`` has joined its group."""
+    return all(c.joined for c in rt.event_consumers)
+
+
 @asynccontextmanager
 async def running_app(app: Any, base_url: str = "http://test") -> AsyncIterator[httpx.AsyncClient]:
-    """Runs a service app's lifespan (its runtime, relay and consumers) and yields an HTTP client to it."""
+    """Runs a service app's lifespan (its runtime, relay and consumers), waits until its consumers
+    have joined their groups, and yields an HTTP client to it."""
     async with app.router.lifespan_context(app):
+        await eventually(lambda: consumers_joined(app.state.rt), message="consumers joined their groups")
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=base_url, timeout=30) as client:
             yield client

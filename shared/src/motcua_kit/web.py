@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any
+from typing import Annotated, Any
 
 from asgi_correlation_id import CorrelationIdMiddleware
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -18,10 +18,28 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from motcua_kit import metrics
 from motcua_kit.errors import AppError
 from motcua_kit.logs import get_logger
+from motcua_kit.runtime import ServiceRuntime
+from motcua_kit.settings import ServiceSettings
 
 log = get_logger(__name__)
 
 ReadinessCheck = Callable[[], Awaitable[dict[str, bool]]]
+
+
+def attach_runtime(app: FastAPI, rt: ServiceRuntime, settings: ServiceSettings) -> None:
+    """Makes the started runtime available to routes, auth and readiness."""
+    app.state.rt = rt
+    app.state.settings = settings
+    app.state.verifier = rt.verifier
+    app.state.readiness = rt.readiness
+
+
+def _runtime(request: Request) -> ServiceRuntime:
+    return request.app.state.rt  # type: ignore[no-any-return]
+
+
+Runtime = Annotated[ServiceRuntime, Depends(_runtime)]
+"""Route dependency: the service's runtime (database, unit of work, producer)."""
 
 
 class MetricsMiddleware:

@@ -13,7 +13,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from prometheus_client import REGISTRY
 
-from motcua_devstack.testing import LocalStack, eventually
+from motcua_devstack.testing import LocalStack, consumers_joined, eventually
 from motcua_kit.deadletters import read_dead_letters, replay
 from motcua_kit.events import CaseOpened, Envelope
 from motcua_kit.events.processing import CaseStep
@@ -77,12 +77,8 @@ def runtime(settings: KitSettings, recorder: Recorder, name: str = "recorder") -
 async def rt(settings: KitSettings, unique_name: str) -> AsyncIterator[tuple[ServiceRuntime, Recorder]]:
     recorder = Recorder()
     async with runtime(settings, recorder, f"recorder-{unique_name}") as started:
-        await eventually(lambda: _joined(started), message="consumer joined")
+        await eventually(lambda: consumers_joined(started), message="consumer joined")
         yield started, recorder
-
-
-async def _joined(rt: ServiceRuntime) -> bool:
-    return all(c.joined for c in rt.event_consumers)
 
 
 async def publish(rt: ServiceRuntime, *events: CaseOpened) -> None:
@@ -289,7 +285,7 @@ async def _count(rt: ServiceRuntime, code: str, n: int) -> bool:
 async def test_restarted_consumer_resumes_from_committed_offset(settings: KitSettings, unique_name: str) -> None:
     first, second = Recorder(), Recorder()
     async with runtime(settings, first, f"resume-{unique_name}") as rt1:
-        await eventually(lambda: _joined(rt1), message="first consumer joined")
+        await eventually(lambda: consumers_joined(rt1), message="first consumer joined")
         group = rt1.event_consumers[0].group_id
         await publish(rt1, *(case_opened(f"000.00.06.H56-261123-10{i:02d}", i) for i in range(5)))
         await eventually(lambda: _total(rt1, 5), message="first five handled")

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from motcua_kit.logs import configure_logging, get_logger
 from motcua_kit.runtime import ServiceRuntime, Worker
-from motcua_kit.web import build_app
+from motcua_kit.web import attach_runtime, build_app
 from notify import service, store
 from notify.api.routes import router
 from notify.clients.email import SmtpEmailClient
@@ -52,9 +52,7 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
                 workers={"sender": sender_worker(sms, email, s)},
             )
             async with runtime as rt:
-                app.state.rt = rt
-                app.state.verifier = rt.verifier
-                app.state.readiness = rt.readiness
+                attach_runtime(app, rt, s)
                 yield
         finally:
             await sms.aclose()

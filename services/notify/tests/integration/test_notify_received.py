@@ -19,7 +19,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from motcua_devstack.standins import StandinsConfig, open_standins
 from motcua_devstack.standins.runner import RunningStandins
-from motcua_devstack.testing import LocalStack, eventually
+from motcua_devstack.testing import LocalStack, consumers_joined, eventually
 from motcua_kit.auth import Role, mint_token
 from motcua_kit.events import DossierReceived, Envelope, NotificationSent
 from motcua_kit.events.topics import NOTIFY_NOTIFICATIONS
@@ -66,12 +66,8 @@ def settings(service_env: Callable[..., str], standins: RunningStandins) -> Noti
 async def running(settings: NotifySettings) -> AsyncIterator[FastAPI]:
     app = create_app(settings)
     async with app.router.lifespan_context(app):
-        await eventually(lambda: _joined(app), message="notify consumer joined")
+        await eventually(lambda: consumers_joined(app.state.rt), message="notify consumer joined")
         yield app
-
-
-async def _joined(app: FastAPI) -> bool:
-    return all(c.joined for c in app.state.rt.event_consumers)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from motcua_kit.logs import configure_logging
 from motcua_kit.runtime import ServiceRuntime
-from motcua_kit.web import build_app
+from motcua_kit.web import attach_runtime, build_app
 from postal import store
 from postal.api.routes import router
 from postal.consumers import consumer_specs
@@ -24,9 +24,7 @@ def create_app(settings: PostalSettings | None = None) -> FastAPI:
         async with ServiceRuntime(
             service="postal", settings=s, indexes=store.INDEXES, consumers=consumer_specs()
         ) as rt:
-            app.state.rt = rt
-            app.state.verifier = rt.verifier
-            app.state.readiness = rt.readiness
+            attach_runtime(app, rt, s)
             yield
 
     return build_app(

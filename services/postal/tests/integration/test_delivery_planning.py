@@ -31,12 +31,7 @@ async def client(service_env: Callable[..., str]) -> AsyncIterator[tuple[httpx.A
     settings = PostalSettings()
     app = create_app(settings)
     async with running_app(app) as c:
-        await eventually(lambda: _joined(app), message="consumer joined")
         yield c, settings
-
-
-async def _joined(app: Any) -> bool:
-    return all(c.joined for c in app.state.rt.event_consumers)
 
 
 def handled(outcome: str) -> float:

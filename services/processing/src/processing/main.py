@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from motcua_kit.logs import configure_logging
 from motcua_kit.runtime import ServiceRuntime
-from motcua_kit.web import build_app
+from motcua_kit.web import attach_runtime, build_app
 from motcua_worktime import WorkCalendar
 from processing import store
 from processing.api.routes import router
@@ -27,9 +27,7 @@ def create_app(settings: ProcessingSettings | None = None) -> FastAPI:
         async with ServiceRuntime(
             service="processing", settings=s, indexes=store.INDEXES, consumers=consumer_specs(calendar)
         ) as rt:
-            app.state.rt = rt
-            app.state.verifier = rt.verifier
-            app.state.readiness = rt.readiness
+            attach_runtime(app, rt, s)
             yield
 
     return build_app(

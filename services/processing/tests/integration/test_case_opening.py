@@ -34,12 +34,7 @@ async def client(service_env: Callable[..., str]) -> AsyncIterator[tuple[httpx.A
     settings = ProcessingSettings()
     app = create_app(settings)
     async with running_app(app) as c:
-        await eventually(lambda: _joined(app), message="consumer joined")
         yield c, settings
-
-
-async def _joined(app: Any) -> bool:
-    return all(c.joined for c in app.state.rt.event_consumers)
 
 
 async def test_received_dossier_opens_a_case_with_a_deadline_per_step_and_is_idempotent(

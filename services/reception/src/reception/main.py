@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from motcua_kit.logs import configure_logging
 from motcua_kit.runtime import ServiceRuntime
-from motcua_kit.web import build_app
+from motcua_kit.web import attach_runtime, build_app
 from reception import store
 from reception.api.routes import router
 from reception.consumers import consumer_specs
@@ -24,10 +24,7 @@ def create_app(settings: ReceptionSettings | None = None) -> FastAPI:
         async with ServiceRuntime(
             service="reception", settings=s, indexes=store.INDEXES, consumers=consumer_specs()
         ) as rt:
-            app.state.settings = s
-            app.state.rt = rt
-            app.state.verifier = rt.verifier
-            app.state.readiness = rt.readiness
+            attach_runtime(app, rt, s)
             yield
 
     return build_app(

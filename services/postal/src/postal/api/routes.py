@@ -3,11 +3,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 from pydantic import BaseModel
 
 from motcua_kit.auth import Principal, Role, require_roles
-from motcua_kit.runtime import ServiceRuntime
+from motcua_kit.web import Runtime
 from postal import service
 
 router = APIRouter()
@@ -15,13 +15,6 @@ router = APIRouter()
 PostalViewer = Annotated[
     Principal, require_roles(Role.POSTAL_PARTNER, Role.COUNTER_OFFICER, Role.CENTRE_ADMIN, Role.AUDITOR)
 ]
-
-
-def _runtime(request: Request) -> ServiceRuntime:
-    return request.app.state.rt  # type: ignore[no-any-return]
-
-
-Runtime = Annotated[ServiceRuntime, Depends(_runtime)]
 
 
 class DeliveryOut(BaseModel):

@@ -3,23 +3,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 from pydantic import BaseModel
 
 from motcua_kit.auth import Principal, Role, require_roles
-from motcua_kit.runtime import ServiceRuntime
+from motcua_kit.web import Runtime
 from processing import service
 
 router = APIRouter()
 
 AgencyStaff = Annotated[Principal, require_roles(Role.AGENCY_OFFICER, Role.AGENCY_LEADER, Role.AUDITOR)]
-
-
-def _runtime(request: Request) -> ServiceRuntime:
-    return request.app.state.rt  # type: ignore[no-any-return]
-
-
-Runtime = Annotated[ServiceRuntime, Depends(_runtime)]
 
 
 class StepOut(BaseModel):

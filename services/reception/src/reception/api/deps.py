@@ -1,4 +1,4 @@
-"""FastAPI dependencies: the runtime's ports, as typed aliases."""
+"""FastAPI dependencies as typed aliases (the runtime itself is ``motcua_kit.web.Runtime``)."""
 
 from __future__ import annotations
 
@@ -7,19 +7,13 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from motcua_kit.auth import Principal, Role, require_roles
-from motcua_kit.runtime import ServiceRuntime
 from reception.settings import ReceptionSettings
-
-
-def _runtime(request: Request) -> ServiceRuntime:
-    return request.app.state.rt  # type: ignore[no-any-return]
 
 
 def _settings(request: Request) -> ReceptionSettings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-Runtime = Annotated[ServiceRuntime, Depends(_runtime)]
 Settings = Annotated[ReceptionSettings, Depends(_settings)]
 CounterOfficer = Annotated[Principal, require_roles(Role.COUNTER_OFFICER)]
 CentreAdmin = Annotated[Principal, require_roles(Role.CENTRE_ADMIN)]

@@ -6,8 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Response, status
 
+from motcua_kit.web import Runtime
 from reception import service
-from reception.api.deps import CentreAdmin, CentreStaff, CounterOfficer, Runtime, Settings
+from reception.api.deps import CentreAdmin, CentreStaff, CounterOfficer, Settings
 from reception.api.schemas import DossierOut, ImportResultOut, IntakeRequest
 from reception.domain.catalogue import CatalogueImport
 from reception.domain.dossier import STATUS_NAMES, Status
