@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from motcua_kit.events import ALL_EVENTS, TOPICS, Envelope, event_class
+from motcua_kit.events import ALL_EVENTS, TOPICS, DossierEvent, Envelope, event_class
 from motcua_kit.events.export import asyncapi, event_schemas, export
 
 REPO = Path(__file__).resolve().parents[3]
@@ -62,6 +62,8 @@ def test_asyncapi_lists_every_topic_and_message() -> None:
     assert doc["asyncapi"].startswith("3.")
     assert {c["address"] for c in doc["channels"].values()} == {t.name for t in TOPICS}
     assert {m["name"] for m in doc["components"]["messages"].values()} == {e.event_type for e in ALL_EVENTS}
+    dossier_events = {f"{e.event_type}.v{e.schema_version}" for e in ALL_EVENTS if issubclass(e, DossierEvent)}
+    assert len(dossier_events) > len(ALL_EVENTS) / 2
     for name, schema in event_schemas().items():
-        assert "dossier_code" in schema["required"], name
+        assert ("dossier_code" in schema["required"]) == (name in dossier_events), name
     json.dumps(doc)  # serialisable

@@ -2,14 +2,89 @@
 
 from __future__ import annotations
 
-from motcua_kit.events.base import Envelope, Event
-from motcua_kit.events.notify import NotificationSent
-from motcua_kit.events.postal import ResultDeliveryPlanned
-from motcua_kit.events.processing import CaseOpened
-from motcua_kit.events.reception import DossierReceived
+from motcua_kit.events.base import DossierEvent, Envelope, Event
+from motcua_kit.events.notify import NotificationDelivered, NotificationFailed, NotificationSent
+from motcua_kit.events.postal import (
+    DeliveryAttemptFailed,
+    PickupCollected,
+    PickupHandedOver,
+    PickupRequested,
+    ResultDelivered,
+    ResultDeliveryPlanned,
+    ResultHandedToPost,
+    ShipmentCreated,
+    ShipmentReturned,
+    ShipmentStatusChanged,
+)
+from motcua_kit.events.processing import (
+    AgencySupplementRequested,
+    ApologyIssued,
+    CaseHandedOver,
+    CaseOpened,
+    DeadlineApproaching,
+    DossierResolved,
+    PaymentConfirmed,
+    PaymentRequested,
+    ProcessingStopped,
+    StepAssigned,
+    StepCompleted,
+    StepOverdue,
+)
+from motcua_kit.events.reception import (
+    CalendarChanged,
+    DossierRated,
+    DossierReceived,
+    DossierRefused,
+    DossierSubmitted,
+    DossierWithdrawn,
+    ProcedureChanged,
+    ResultReturned,
+    SupplementReceived,
+    SupplementRequested,
+)
 from motcua_kit.events.topics import TOPICS, TopicSpec, dead_letter_topic
 
-ALL_EVENTS: tuple[type[Event], ...] = (DossierReceived, CaseOpened, ResultDeliveryPlanned, NotificationSent)
+ALL_EVENTS: tuple[type[Event], ...] = (
+    # reception
+    DossierSubmitted,
+    DossierReceived,
+    SupplementRequested,
+    SupplementReceived,
+    DossierRefused,
+    DossierWithdrawn,
+    ResultReturned,
+    DossierRated,
+    ProcedureChanged,
+    CalendarChanged,
+    # processing
+    CaseOpened,
+    StepAssigned,
+    StepCompleted,
+    CaseHandedOver,
+    AgencySupplementRequested,
+    PaymentRequested,
+    PaymentConfirmed,
+    ApologyIssued,
+    DeadlineApproaching,
+    StepOverdue,
+    ProcessingStopped,
+    DossierResolved,
+    # postal
+    PickupRequested,
+    PickupCollected,
+    PickupHandedOver,
+    ResultDeliveryPlanned,
+    ShipmentCreated,
+    ResultHandedToPost,
+    ShipmentStatusChanged,
+    DeliveryAttemptFailed,
+    ResultDelivered,
+    ShipmentReturned,
+    # notify
+    NotificationSent,
+    NotificationDelivered,
+    NotificationFailed,
+)
 
 _REGISTRY: dict[tuple[str, int], type[Event]] = {(e.event_type, e.schema_version): e for e in ALL_EVENTS}
 
@@ -21,12 +96,44 @@ def event_class(event_type: str, schema_version: int) -> type[Event] | None:
 __all__ = [
     "ALL_EVENTS",
     "TOPICS",
+    "AgencySupplementRequested",
+    "ApologyIssued",
+    "CalendarChanged",
+    "CaseHandedOver",
     "CaseOpened",
+    "DeadlineApproaching",
+    "DeliveryAttemptFailed",
+    "DossierEvent",
+    "DossierRated",
     "DossierReceived",
+    "DossierRefused",
+    "DossierResolved",
+    "DossierSubmitted",
+    "DossierWithdrawn",
     "Envelope",
     "Event",
+    "NotificationDelivered",
+    "NotificationFailed",
     "NotificationSent",
+    "PaymentConfirmed",
+    "PaymentRequested",
+    "PickupCollected",
+    "PickupHandedOver",
+    "PickupRequested",
+    "ProcedureChanged",
+    "ProcessingStopped",
+    "ResultDelivered",
     "ResultDeliveryPlanned",
+    "ResultHandedToPost",
+    "ResultReturned",
+    "ShipmentCreated",
+    "ShipmentReturned",
+    "ShipmentStatusChanged",
+    "StepAssigned",
+    "StepCompleted",
+    "StepOverdue",
+    "SupplementReceived",
+    "SupplementRequested",
     "TopicSpec",
     "dead_letter_topic",
     "event_class",

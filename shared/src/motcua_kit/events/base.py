@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class Event(BaseModel):
-    """A fact that happened to one dossier. The Kafka key is the dossier code.
+    """A fact, published on the producing service's topic under a key that orders it.
 
     Subclasses declare ``event_type`` (past tense), ``schema_version`` and the ``topic``
     of the producing service. A breaking change gets a new class with a higher version;
@@ -23,7 +23,15 @@ class Event(BaseModel):
     schema_version: ClassVar[int] = 1
     topic: ClassVar[str]
 
-    dossier_code: str = Field(description="The dossier code, the Kafka key of every event.")
+    @property
+    def key(self) -> str:
+        raise NotImplementedError
+
+
+class DossierEvent(Event):
+    """A fact about one dossier: the Kafka key is the dossier code, so a dossier's events stay in order."""
+
+    dossier_code: str = Field(description="The dossier code, the Kafka key.")
 
     @property
     def key(self) -> str:
