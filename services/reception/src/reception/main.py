@@ -11,7 +11,7 @@ from motcua_kit.logs import configure_logging
 from motcua_kit.runtime import ServiceRuntime
 from motcua_kit.web import attach_runtime, build_app
 from reception import store
-from reception.api.routes import router
+from reception.api import ROUTERS
 from reception.consumers import consumer_specs
 from reception.settings import ReceptionSettings
 
@@ -31,6 +31,6 @@ def create_app(settings: ReceptionSettings | None = None) -> FastAPI:
         title="motcua reception",
         version="0.1.0",
         lifespan=lifespan,
-        routers=[router],
+        routers=ROUTERS,
         description="The one-stop counter: intake, the dossier register, the citizen's view.",
     )

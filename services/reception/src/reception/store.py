@@ -1,4 +1,36 @@
-"""Reception's collections and the queries on them."""
+"""Reception's collections and the queries on them.
+
+The dossier register (collection ``dossiers``), one document per dossier, ``_id`` = dossier code:
+
+    centre_code, centre_name          the receiving centre (its code is the code's first part)
+    procedure                         {code, name, field, level, version}: the version it was received under
+    competent_agency                  agency code; agency_chain: [{agency_code, share}]
+    intake_channel                    1 counter, 2 online, 3 post
+    return_channel                    "counter" | "post"; delivery_address: str | None
+    notify_channels                   ["sms", "email"]
+    applicant                         {full_name, id_number, phone, email, address}
+    content                           what the citizen asks for (str | None)
+    documents                         [{name, originals, copies}] as received
+    status                            national status code 1..10 (reception.domain.dossier.Status)
+    submitted_at                      channel 2/3 only: when it arrived before a decision (else None)
+    received_at                       when received (status 2); None before
+    clock_started_at                  start of the legal clock (after-hours and 15:00 cut-off applied)
+    appointment_at                    the current appointment (moved by supplements and apologies)
+    original_appointment_at           the appointment printed on the receipt
+    limit_working_hours               the legal limit in working hours
+    paused_at                         set while a supplement is awaited with the clock running
+    paused_working_hours              total working hours paused so far
+    supplement_requests               [{requested_at, requested_by, origin: "counter"|"agency", agency_code,
+                                        position, reasons: [str], resumed_at}]
+    refusal_reasons                   [str]; refused_at
+    resolved_at                       status 9 (from processing's DossierResolved)
+    returned_at                       status 10; withdrawn_at, stopped_at likewise
+    rating                            {overall, criteria: {time, attitude, visits, guidance, online}, rated_at}
+    received_by                       the officer's subject (token ``sub``); officer_name when known
+    lookup_code_hash                  sha256 of the lookup code printed on the receipt
+    search_name                       applicant name without diacritics, lower case (for search)
+    history                           [{status, at, by, agency, note, event}]: every transition, oldest first
+
 
 from __future__ import annotations
 

@@ -1,0 +1,7 @@
+"""Routes: reports."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["reports"])
