@@ -27,18 +27,22 @@ The dossier register (collection ``dossiers``), one document per dossier, ``_id`
     returned_at                       status 10; withdrawn_at, stopped_at likewise
     rating                            {overall, criteria: {time, attitude, visits, guidance, online}, rated_at}
     received_by                       the officer's subject (token ``sub``); officer_name when known
-    lookup_code_hash                  sha256 of the lookup code printed on the receipt
+    lookup_code                       the lookup code printed on the receipt (a second factor, like the phone)
+    procedure_snapshot                the procedure as it was at intake (limit, cut-off, documents, chain)
+    pickup_id                         the postal pickup it came from (channel 3); unique
     search_name                       applicant name without diacritics, lower case (for search)
     history                           [{status, at, by, agency, note, event}]: every transition, oldest first
-
+"""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from motcua_kit.mongo import Document, Indexes
 
@@ -49,6 +53,7 @@ CENTRES = "centres"
 AGENCIES = "agencies"
 SETTINGS = "province_settings"
 IDEMPOTENCY = "idempotency_keys"
+RATE_LIMITS = "rate_limits"
 
 INDEXES = (
     Indexes(
@@ -57,10 +62,24 @@ INDEXES = (
             IndexModel([("centre_code", ASCENDING), ("received_at", DESCENDING)], name="centre_received"),
             IndexModel([("status", ASCENDING), ("centre_code", ASCENDING)], name="status_centre"),
             IndexModel([("procedure.code", ASCENDING), ("received_at", DESCENDING)], name="procedure_received"),
+            IndexModel([("centre_code", ASCENDING), ("search_name", ASCENDING)], name="centre_name"),
+            IndexModel([("applicant.id_number", ASCENDING)], name="id_number", sparse=True),
+            IndexModel([("applicant.phone", ASCENDING)], name="phone", sparse=True),
+            IndexModel([("pickup_id", ASCENDING)], name="pickup", unique=True, sparse=True),
         ),
     ),
+    Indexes(RATE_LIMITS, (IndexModel([("expires_at", ASCENDING)], name="rate_ttl", expireAfterSeconds=0),)),
     Indexes(IDEMPOTENCY, (IndexModel([("created_at", ASCENDING)], name="idempotency_ttl", expireAfterSeconds=86_400),)),
 )
+
+
+async def ensure_sequence(db: AsyncDatabase[Document], key: str) -> None:
+    """Creates a day's counter before the intake transaction, so concurrent first intakes of the
+    day only ever increment an existing document (two transactions inserting it would collide)."""
+    try:
+        await db[DOSSIER_SEQUENCES].update_one({"_id": key}, {"$setOnInsert": {"seq": 0}}, upsert=True)
+    except DuplicateKeyError:
+        pass  # created by a concurrent intake: exactly what we wanted
 
 
 async def next_sequence(db: AsyncDatabase[Document], session: AsyncClientSession, key: str) -> int:
@@ -87,6 +106,24 @@ async def get_calendar_config(db: AsyncDatabase[Document]) -> Document | None:
 
 async def get_dossier(db: AsyncDatabase[Document], code: str) -> Document | None:
     return await db[DOSSIERS].find_one({"_id": code})
+
+
+async def hit(db: AsyncDatabase[Document], key: str, *, window_seconds: int, now: datetime) -> int:
+    """Counts one hit in the current fixed window of ``key``; returns the hits so far in it."""
+    window = int(now.timestamp()) // window_seconds
+    for attempt in (1, 2):
+        try:
+            doc = await db[RATE_LIMITS].find_one_and_update(
+                {"_id": f"{key}:{window}"},
+                {"$inc": {"n": 1}, "$setOnInsert": {"expires_at": now + timedelta(seconds=2 * window_seconds)}},
+                upsert=True,
+                return_document=ReturnDocument.AFTER,
+            )
+            return int(doc["n"])
+        except DuplicateKeyError:  # two first hits of a window raced to create it: count again
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 async def upsert_all(
