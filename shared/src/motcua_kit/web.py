@@ -93,7 +93,7 @@ def build_app(
         body: dict[str, Any] = {"error": exc.code, "message": exc.message}
         if exc.details is not None:
             body["details"] = jsonable_encoder(exc.details)
-        return JSONResponse(body, status_code=exc.status_code)
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -22,7 +22,10 @@ def create_app(settings: ReceptionSettings | None = None) -> FastAPI:
         s = settings or ReceptionSettings()
         configure_logging("reception", s.log_level)
         async with ServiceRuntime(
-            service="reception", settings=s, indexes=store.INDEXES, consumers=consumer_specs()
+            service="reception",
+            settings=s,
+            indexes=store.INDEXES,
+            consumers=consumer_specs(lookup_base_url=s.lookup_base_url),
         ) as rt:
             attach_runtime(app, rt, s)
             yield

@@ -126,6 +126,16 @@ async def hit(db: AsyncDatabase[Document], key: str, *, window_seconds: int, now
     raise AssertionError("unreachable")
 
 
+async def search_dossiers(
+    db: AsyncDatabase[Document], query: dict[str, Any], *, limit: int, offset: int
+) -> tuple[int, list[Document]]:
+    """A page of the register, newest first, with the total count of the query."""
+    total = await db[DOSSIERS].count_documents(query)
+    projection = {"history": 0, "procedure_snapshot": 0, "documents": 0}
+    cursor = db[DOSSIERS].find(query, projection).sort([("received_at", DESCENDING), ("_id", DESCENDING)])
+    return total, await cursor.skip(offset).limit(limit).to_list(limit)
+
+
 async def upsert_all(
     db: AsyncDatabase[Document], session: AsyncClientSession, collection: str, docs: list[dict[str, Any]]
 ) -> None:

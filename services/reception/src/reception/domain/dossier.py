@@ -93,3 +93,96 @@ def appointment_for(
     cutoff = CUTOFF if procedure.cutoff_after_15h else None
     start = calendar.clock_start(received_at, cutoff)
     return Appointment(start, calendar.add_working_hours(start, hours), hours)
+
+
+# --- transitions -----------------------------------------------------------------------------------
+
+OPEN_STATUSES = frozenset(
+    {Status.SUBMITTED, Status.RECEIVED, Status.PROCESSING, Status.SUPPLEMENT_REQUESTED, Status.PAYMENT_REQUESTED}
+)
+FINAL_STATUSES = frozenset({Status.REFUSED, Status.WITHDRAWN, Status.STOPPED, Status.RETURNED})
+
+ACTIONS: dict[str, frozenset[Status]] = {
+    "receive": frozenset({Status.SUBMITTED}),
+    "request_supplement": frozenset({Status.SUBMITTED, Status.RECEIVED, Status.PROCESSING}),
+    "receive_supplement": frozenset({Status.SUPPLEMENT_REQUESTED}),
+    "refuse": frozenset({Status.SUBMITTED, Status.SUPPLEMENT_REQUESTED}),
+    "withdraw": OPEN_STATUSES,
+    "return_result": frozenset({Status.RESOLVED}),
+    "rate": frozenset({Status.RETURNED}),
+}
+
+ACTION_NAMES = {
+    "receive": "receive",
+    "request_supplement": "request a supplement for",
+    "receive_supplement": "record a supplement for",
+    "refuse": "refuse",
+    "withdraw": "withdraw",
+    "return_result": "hand back the result of",
+    "rate": "rate",
+}
+
+
+class TransitionRefused(Exception):
+    """The dossier's status does not allow the action."""
+
+
+def check_action(action: str, status: int, *, clock_running: bool = False) -> None:
+    current = Status(status)
+    if current not in ACTIONS[action]:
+        raise TransitionRefused(
+            f"cannot {ACTION_NAMES[action]} a dossier in status {current.value} ({STATUS_NAMES[current]})"
+        )
+    if action == "refuse" and current is Status.SUPPLEMENT_REQUESTED and clock_running:
+        raise TransitionRefused("cannot refuse a dossier that was already received; processing may stop it")
+
+
+# Events from other services arrive on several topics, so a later fact can be read before an
+# earlier one. The register's status only moves forward along the main path; side statuses
+# (supplement, payment) apply only while the dossier is being processed.
+_PROGRESS = {
+    Status.SUBMITTED: 1,
+    Status.RECEIVED: 2,
+    Status.PROCESSING: 3,
+    Status.SUPPLEMENT_REQUESTED: 3,
+    Status.PAYMENT_REQUESTED: 3,
+    Status.RESOLVED: 4,
+    Status.RETURNED: 5,
+}
+
+
+def next_status(current: int, proposed: Status) -> Status:
+    """The status after a fact reported by another service: never backwards, never out of a final status."""
+    now = Status(current)
+    if now in FINAL_STATUSES and now is not proposed:
+        return now
+    if proposed in (Status.STOPPED, Status.WITHDRAWN):
+        return proposed if now in OPEN_STATUSES else now
+    if _PROGRESS.get(proposed, 0) < _PROGRESS.get(now, 0):
+        return now
+    return proposed
+
+
+def pause_hours(calendar: WorkCalendar, paused_at: datetime, resumed_at: datetime) -> float:
+    return calendar.working_time_between(paused_at, resumed_at).total_seconds() / 3600
+
+
+# --- lookup ----------------------------------------------------------------------------------------
+
+LOOKUP_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+
+
+def unaccent(text: str) -> str:
+    import unicodedata
+
+    stripped = "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
+    return stripped.replace("đ", "d").replace("Đ", "D")
+
+
+def search_name(full_name: str) -> str:
+    return " ".join(unaccent(full_name).lower().split())
+
+
+def normalise_phone(phone: str) -> str:
+    digits = "".join(c for c in phone if c.isdigit())
+    return "0" + digits[2:] if digits.startswith("84") and len(digits) == 11 else digits
