@@ -7,6 +7,7 @@ never skip, whatever the number of officers and replicas.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ from reception.domain.dossier import (
 )
 
 Outcome = Literal["receive", "request_supplement", "refuse", "submit"]
+_SEQUENCE_LOCKS: dict[str, asyncio.Lock] = {}
 
 
 @dataclass(frozen=True)
@@ -186,26 +188,30 @@ async def _register(
     calendar = await load_calendar(uow.db)
     at = now or datetime.now(UTC)
     local_day = at.astimezone(ZoneInfo(calendar.timezone)).date()
-    await store.ensure_sequence(uow.db, sequence_key(centre["_id"], local_day))
+    key = sequence_key(centre["_id"], local_day)
+    await store.ensure_sequence(uow.db, key)
     idempotency = (
         {"_id": idempotency_key, "fingerprint": _fingerprint(request), "created_at": at} if idempotency_key else None
     )
-    return await uow.run(
-        lambda tx: _write(
-            tx,
-            centre,
-            raw,
-            procedure,
-            request,
-            actor,
-            outcome,
-            reasons,
-            lookup_base_url,
-            at,
-            calendar,
-            idempotency=idempotency,
+    # Every intake of a centre's day increments one counter. Queue them inside this process instead
+    # of letting their transactions collide and retry; replicas still serialise in the database.
+    async with _SEQUENCE_LOCKS.setdefault(key, asyncio.Lock()):
+        return await uow.run(
+            lambda tx: _write(
+                tx,
+                centre,
+                raw,
+                procedure,
+                request,
+                actor,
+                outcome,
+                reasons,
+                lookup_base_url,
+                at,
+                calendar,
+                idempotency=idempotency,
+            )
         )
-    )
 
 
 async def _write(
