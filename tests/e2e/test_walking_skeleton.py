@@ -138,6 +138,15 @@ def test_a_dossier_travels_through_all_four_services_and_the_citizen_hears_once(
     notifications = poll(sent, what="SMS and e-mail sent")
     assert {n["channel"] for n in notifications} == {"sms", "email"}
 
+    def register_followed() -> dict[str, Any] | None:
+        d = _json_if_ok(httpx.get(f"{stack.url('reception')}/dossiers/{code}", headers=officer, timeout=5))
+        notes = [h["note"] for h in (d or {}).get("history", [])]
+        done = d and d["status"] == 4 and {"Đã gửi SMS cho công dân", "Đã gửi thư điện tử cho công dân"} <= set(notes)
+        return d if done else None
+
+    register = poll(register_followed, what="reception's register following processing and notify")
+    assert register["status_name"] == "Đang xử lý"
+
     sms = _sms_for(stack, code)
     assert len(sms) == 1
     assert sms[0]["text"].startswith(f"Ho so {code} da duoc tiep nhan. Ngay hen tra: ")
