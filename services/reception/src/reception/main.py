@@ -11,7 +11,7 @@ from motcua_kit.logs import configure_logging
 from motcua_kit.runtime import ServiceRuntime
 from motcua_kit.web import attach_runtime, build_app
 from reception import store
-from reception.api import ROUTERS
+from reception.api.routers import ROUTERS
 from reception.consumers import consumer_specs
 from reception.settings import ReceptionSettings
 
