@@ -58,8 +58,13 @@ class LocalStack:
         return env
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    """Fresh Tansu and SecantusDB for each test module (they start in under a second).
+
+    One pair for a whole session slows down as it goes: the broker's group joins grow slow with
+    thousands of per-test topics, and SecantusDB's writes slow as they accumulate.
+    """
     from motcua_kit.auth import create_dev_keys
 
     root = tmp_path_factory.mktemp("local-stack")
