@@ -141,3 +141,82 @@ async def upsert_all(
 ) -> None:
     for doc in docs:
         await db[collection].replace_one({"_id": doc["_id"]}, doc, upsert=True, session=session)
+
+
+# --- catalogue ---
+# ``procedures``: the current version of each procedure (``_id`` = code, ``version``, ``search_text`` =
+# code and name folded for ``q``, ``change``/``changed_at``/``changed_by``); ``procedure_versions``: every
+# version (``_id`` = ``code@version``, the same fields but ``search_text``). The calendar config and the
+# province are ``province_settings`` documents ``calendar`` ({config, changed_at, changed_by}) and ``province``.
+
+PROCEDURE_VERSIONS = "procedure_versions"
+
+CATALOGUE_INDEXES = (
+    Indexes(
+        PROCEDURES,
+        (
+            IndexModel([("field", ASCENDING), ("level", ASCENDING)], name="field_level"),
+            IndexModel([("agency_chain", ASCENDING)], name="agency_chain"),
+            IndexModel([("active", ASCENDING)], name="active"),
+        ),
+    ),
+    Indexes(
+        PROCEDURE_VERSIONS,
+        (IndexModel([("code", ASCENDING), ("version", ASCENDING)], name="code_version", unique=True),),
+    ),
+)
+
+
+async def find_procedure(
+    db: AsyncDatabase[Document], code: str, session: AsyncClientSession | None = None
+) -> Document | None:
+    return await db[PROCEDURES].find_one({"_id": code}, session=session)
+
+
+async def find_procedures(
+    db: AsyncDatabase[Document], codes: list[str], session: AsyncClientSession | None = None
+) -> dict[str, Document]:
+    """The current documents of ``codes`` that exist, by code."""
+    docs = await db[PROCEDURES].find({"_id": {"$in": codes}}, session=session).to_list(None)
+    return {d["_id"]: d for d in docs}
+
+
+async def search_procedures(
+    db: AsyncDatabase[Document], query: dict[str, Any], *, limit: int, offset: int
+) -> tuple[int, list[Document]]:
+    """A page of current procedures by code, with the total count of the query."""
+    total = await db[PROCEDURES].count_documents(query)
+    cursor = db[PROCEDURES].find(query, {"search_text": 0}).sort("_id", ASCENDING)
+    return total, await cursor.skip(offset).limit(limit).to_list(limit)
+
+
+async def get_procedure_version(db: AsyncDatabase[Document], code: str, version: int) -> Document | None:
+    return await db[PROCEDURE_VERSIONS].find_one({"_id": f"{code}@{version}"})
+
+
+async def list_procedure_versions(db: AsyncDatabase[Document], code: str) -> list[Document]:
+    return await db[PROCEDURE_VERSIONS].find({"code": code}).sort("version", ASCENDING).to_list(None)
+
+
+async def save_procedure_version(db: AsyncDatabase[Document], session: AsyncClientSession, current: Document) -> None:
+    """Records a new version and makes it the current one; DuplicateKeyError if that version exists."""
+    version = {k: v for k, v in current.items() if k != "search_text"}
+    version["_id"] = f"{current['_id']}@{current['version']}"
+    await db[PROCEDURE_VERSIONS].insert_one(version, session=session)
+    await db[PROCEDURES].replace_one({"_id": current["_id"]}, current, upsert=True, session=session)
+
+
+async def set_procedure_search_text(
+    db: AsyncDatabase[Document], session: AsyncClientSession, code: str, text: str
+) -> None:
+    await db[PROCEDURES].update_one({"_id": code}, {"$set": {"search_text": text}}, session=session)
+
+
+async def agency_codes(db: AsyncDatabase[Document], session: AsyncClientSession | None = None) -> set[str]:
+    return {d["_id"] for d in await db[AGENCIES].find({}, {"_id": 1}, session=session).to_list(None)}
+
+
+async def get_setting(
+    db: AsyncDatabase[Document], key: str, session: AsyncClientSession | None = None
+) -> Document | None:
+    return await db[SETTINGS].find_one({"_id": key}, session=session)

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import unicodedata
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import lru_cache
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+import holidays
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from motcua_worktime import WorkCalendar
 
 AGENCY_CODE = r"^\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}$"
+PROCEDURE_CODE = r"^[0-9A-Za-z][0-9A-Za-z._-]{2,63}$"
 
 
 class Centre(BaseModel):
@@ -50,7 +60,7 @@ class Fee(BaseModel):
 class Procedure(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    code: str = Field(min_length=3)
+    code: str = Field(pattern=PROCEDURE_CODE, description="Like 1.010708, or 1.010708.000.00.00.H56.")
     name: str = Field(min_length=1)
     field: str = Field(min_length=1)
     level: Literal["province", "commune"]
@@ -111,6 +121,9 @@ class CatalogueImport(BaseModel):
 
     @model_validator(mode="after")
     def _references(self) -> CatalogueImport:
+        twice = sorted(c for c, n in Counter(p.code for p in self.procedures).items() if n > 1)
+        if twice:
+            raise ValueError(f"procedures listed more than once: {', '.join(twice)}")
         agencies = {a.code for a in self.agencies}
         for p in self.procedures:
             unknown = [c for c in p.agency_chain if c not in agencies]
@@ -125,3 +138,139 @@ class CatalogueImport(BaseModel):
             "workdays": self.working_hours.workdays,
             "overrides": [o.model_dump() for o in self.calendar_overrides],
         }
+
+
+# --- versions ---------------------------------------------------------------------------------------
+
+ChangeKind = Literal["created", "updated", "retired"]
+
+
+@dataclass(frozen=True)
+class ProcedureChange:
+    """What saving a procedure does: the kind of change and the version it gets."""
+
+    kind: ChangeKind
+    version: int
+    changed_fields: tuple[str, ...]
+
+
+def unaccent(text: str) -> str:
+    """Vietnamese without diacritics, case kept: ``Đặng`` -> ``Dang``."""
+    stripped = "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
+    return stripped.replace("đ", "d").replace("Đ", "D")
+
+
+def fold(text: str) -> str:
+    """Lower case without diacritics and with single spaces: ``Đăng ký`` -> ``dang ky``."""
+    return " ".join(unaccent(text).lower().split())
+
+
+def search_text(procedure: Procedure) -> str:
+    """What ``q`` is matched against: the code and the name, folded."""
+    return fold(f"{procedure.code} {procedure.name}")
+
+
+def changed_fields(current: Mapping[str, Any], new: Procedure) -> tuple[str, ...]:
+    """The procedure fields that differ between a stored document and ``new`` (stored extras ignored)."""
+    after = new.model_dump()
+    try:
+        before = Procedure.model_validate(current).model_dump()
+    except ValidationError:  # a stored document no longer valid: everything is new
+        return tuple(after)
+    return tuple(name for name in after if before.get(name) != after[name])
+
+
+def plan_change(current: Mapping[str, Any] | None, new: Procedure) -> ProcedureChange | None:
+    """The new version ``new`` makes, or None when its content equals the current one."""
+    if current is None:
+        return ProcedureChange("created", 1, tuple(new.model_dump()))
+    fields = changed_fields(current, new)
+    if not fields:
+        return None
+    kind: ChangeKind = "retired" if current.get("active", True) and not new.active else "updated"
+    return ProcedureChange(kind, int(current.get("version", 0)) + 1, fields)
+
+
+# --- calendar ---------------------------------------------------------------------------------------
+
+MAX_CALENDAR_DAYS = 400
+WEEKEND_REASON = "Nghỉ cuối tuần"
+SWAPPED_WORKDAY_REASON = "Ngày làm việc bù theo lịch nghỉ lễ"
+DayKind = Literal["workday", "weekend", "holiday", "swapped_workday", "override"]
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    """One date of the calendar: whether it is worked, and why (``reason`` is None on ordinary workdays)."""
+
+    date: date
+    working: bool
+    kind: DayKind
+    reason: str | None
+
+
+def normalised_calendar(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The stored shape of a calendar config, checked by ``WorkCalendar``; ValueError when it is wrong."""
+    return dict(WorkCalendar.from_config(config).to_config())
+
+
+def with_override(config: Mapping[str, Any], day: date, *, working: bool, reason: str) -> dict[str, Any]:
+    """``config`` with the override of ``day`` set (replacing any earlier one for that date)."""
+    overrides = [o for o in config.get("overrides", []) if o["date"] != day.isoformat()]
+    overrides.append({"date": day.isoformat(), "working": working, "reason": reason})
+    return normalised_calendar({**config, "overrides": overrides})
+
+
+def without_override(config: Mapping[str, Any], day: date) -> dict[str, Any] | None:
+    """``config`` without the override of ``day``, or None when it has none."""
+    overrides = [o for o in config.get("overrides", []) if o["date"] != day.isoformat()]
+    if len(overrides) == len(config.get("overrides", [])):
+        return None
+    return normalised_calendar({**config, "overrides": overrides})
+
+
+def with_hours(
+    config: Mapping[str, Any], *, periods: list[list[str]], workdays: list[int], timezone: str | None
+) -> dict[str, Any]:
+    """``config`` with new working periods and workdays (and time zone when given)."""
+    changed: dict[str, Any] = {"periods": periods, "workdays": workdays}
+    if timezone is not None:
+        changed["timezone"] = timezone
+    return normalised_calendar({**config, **changed})
+
+
+def calendar_days(calendar: WorkCalendar, start: date, end: date) -> list[CalendarDay]:
+    """Every date of ``[start, end]`` with its reason, in ``WorkCalendar``'s order of precedence:
+    the province's overrides, then Vietnam's public holidays and swapped workdays, then the weekdays."""
+    if end < start:
+        raise ValueError(f"the range ends ({end}) before it starts ({start})")
+    count = (end - start).days + 1
+    if count > MAX_CALENDAR_DAYS:
+        raise ValueError(f"at most {MAX_CALENDAR_DAYS} days at once, asked for {count}")
+    overrides = {o.date: o for o in calendar.overrides}
+    return [_day(calendar, overrides, start + timedelta(days=i)) for i in range(count)]
+
+
+def _day(calendar: WorkCalendar, overrides: Mapping[date, Any], day: date) -> CalendarDay:
+    working = calendar.is_working_day(day)
+    if day in overrides:
+        return CalendarDay(day, working, "override", overrides[day].reason or None)
+    if calendar.use_public_holidays:
+        names = _holidays(day.year)
+        if day in names:
+            return CalendarDay(day, working, "holiday", "; ".join(names.get_list(day)))
+        if day in _swapped_workdays(day.year):
+            return CalendarDay(day, working, "swapped_workday", SWAPPED_WORKDAY_REASON)
+    if not working:
+        return CalendarDay(day, working, "weekend", WEEKEND_REASON)
+    return CalendarDay(day, working, "workday", None)
+
+
+@lru_cache(maxsize=32)
+def _holidays(year: int) -> holidays.HolidayBase:
+    return holidays.country_holidays("VN", years=year, language="vi")
+
+
+@lru_cache(maxsize=32)
+def _swapped_workdays(year: int) -> frozenset[date]:
+    return frozenset(getattr(_holidays(year), "weekend_workdays", ()))

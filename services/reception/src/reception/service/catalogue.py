@@ -1,12 +1,52 @@
-"""Catalogue use cases: the province's centres, agencies, procedures and calendar."""
+"""Catalogue use cases: the province's centres, agencies, procedures and working-time calendar.
+
+Procedures are versioned. ``procedures`` holds the current version of each (``_id`` = code, ``version``),
+``procedure_versions`` every version (``_id`` = ``code@version``); both are written in one transaction
+with the ``ProcedureChanged`` event. Saving a procedure whose content did not change makes no version
+and publishes nothing. A dossier keeps the version it was received under (intake copies ``version``).
+
+The calendar is the config dict of ``motcua_worktime.WorkCalendar`` in ``province_settings``
+(``_id`` = "calendar"); every change publishes ``CalendarChanged`` with the whole config, and intake
+reads it from the database on every dossier, so an edit applies to the next intake without a release.
+"""
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
 
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from motcua_kit.errors import Conflict, Invalid, NotFound
+from motcua_kit.events import CalendarChanged, ProcedureChanged
+from motcua_kit.mongo import Document
 from motcua_kit.outbox import Tx, UnitOfWork
+from motcua_worktime import WorkCalendar
 from reception import store
-from reception.domain.catalogue import CatalogueImport
+from reception.catalogue_csv import parse_procedures
+from reception.domain.catalogue import (
+    CalendarDay,
+    CatalogueImport,
+    Procedure,
+    ProcedureChange,
+    calendar_days,
+    fold,
+    normalised_calendar,
+    plan_change,
+    search_text,
+    with_hours,
+    with_override,
+    without_override,
+)
+
+T = TypeVar("T")
+CALENDAR = "calendar"
+PROVINCE = "province"
 
 
 @dataclass(frozen=True)
@@ -15,34 +55,316 @@ class ImportResult:
     agencies: int
     procedures: int
     calendar_overrides: int
+    procedures_created: int = 0
+    procedures_updated: int = 0
+    procedures_unchanged: int = 0
+    calendar_changed: bool = False
 
 
-async def import_catalogue(uow: UnitOfWork, catalogue: CatalogueImport) -> ImportResult:
-    """Replaces the province's centres, agencies, procedures and calendar with the file's."""
+@dataclass(frozen=True)
+class ProcedureFilter:
+    """``GET /procedures`` filters; ``q`` is a substring of the code or the name, matched folded."""
 
-    async def work(tx: Tx) -> None:
+    field: str | None = None
+    level: str | None = None
+    agency: str | None = None
+    active: bool | None = None
+    q: str | None = None
+
+    def query(self) -> Document:
+        query: Document = {}
+        if self.field:
+            query["field"] = self.field
+        if self.level:
+            query["level"] = self.level
+        if self.agency:
+            query["agency_chain"] = self.agency
+        if self.active is not None:
+            query["active"] = self.active
+        if self.q and fold(self.q):
+            query["search_text"] = {"$regex": re.escape(fold(self.q))}
+        return query
+
+
+# --- procedures: reading ------------------------------------------------------------------------------
+
+
+async def list_procedures(
+    db: AsyncDatabase[Document], filters: ProcedureFilter, *, limit: int, offset: int
+) -> tuple[int, list[Document]]:
+    return await store.search_procedures(db, filters.query(), limit=limit, offset=offset)
+
+
+async def get_procedure(db: AsyncDatabase[Document], code: str, version: int | None = None) -> Document:
+    """The current version, or version ``version`` of the procedure."""
+    current = await store.get_procedure(db, code)
+    if version is None or (current is not None and current.get("version") == version):
+        if current is None:
+            raise NotFound(f"no procedure {code} in the catalogue")
+        return current
+    old = await store.get_procedure_version(db, code, version)
+    if old is None:
+        raise NotFound(f"procedure {code} has no version {version}")
+    return old
+
+
+async def procedure_versions(db: AsyncDatabase[Document], code: str) -> list[Document]:
+    """Every recorded version, oldest first."""
+    versions = await store.list_procedure_versions(db, code)
+    if not versions and await store.get_procedure(db, code) is None:
+        raise NotFound(f"no procedure {code} in the catalogue")
+    return versions
+
+
+# --- procedures: changing -----------------------------------------------------------------------------
+
+
+async def create_procedure(uow: UnitOfWork, procedure: Procedure, *, by: str, now: datetime | None = None) -> Document:
+    at = now or datetime.now(UTC)
+
+    async def work(tx: Tx) -> Document:
+        if await store.find_procedure(tx.db, procedure.code, tx.session) is not None:
+            raise Conflict(f"procedure {procedure.code} already exists; change it with PUT", code="procedure_exists")
+        doc, _ = await _save(tx, None, procedure, by=by, at=at)
+        return doc
+
+    return await uow.run(work)
+
+
+async def update_procedure(
+    uow: UnitOfWork, code: str, procedure: Procedure, *, by: str, now: datetime | None = None
+) -> tuple[Document, bool]:
+    """A new version when the content changed; returns the current document and whether it changed."""
+    if procedure.code != code:
+        raise Invalid(f"the body's code {procedure.code} is not the procedure {code}", code="code_mismatch")
+    return await _change(uow, code, lambda _: procedure, by=by, at=now or datetime.now(UTC))
+
+
+async def retire_procedure(
+    uow: UnitOfWork, code: str, *, by: str, now: datetime | None = None
+) -> tuple[Document, bool]:
+    """No new dossiers under it (intake refuses inactive procedures); retiring twice changes nothing."""
+
+    def retired(current: Document) -> Procedure:
+        return Procedure.model_validate(current).model_copy(update={"active": False})
+
+    return await _change(uow, code, retired, by=by, at=now or datetime.now(UTC))
+
+
+async def _change(
+    uow: UnitOfWork, code: str, edit: Callable[[Document], Procedure], *, by: str, at: datetime
+) -> tuple[Document, bool]:
+    async def work(tx: Tx) -> tuple[Document, bool]:
+        current = await store.find_procedure(tx.db, code, tx.session)
+        if current is None:
+            raise NotFound(f"no procedure {code} in the catalogue")
+        doc, change = await _save(tx, current, edit(current), by=by, at=at)
+        return doc, change is not None
+
+    return await uow.run(work)
+
+
+async def _save(
+    tx: Tx, current: Document | None, procedure: Procedure, *, by: str, at: datetime
+) -> tuple[Document, ProcedureChange | None]:
+    """Writes a new version and publishes it, unless the content is the current one."""
+    change = plan_change(current, procedure)
+    if change is None:
+        assert current is not None
+        if "search_text" not in current:  # written before search existed
+            await store.set_procedure_search_text(tx.db, tx.session, procedure.code, search_text(procedure))
+        return current, None
+    doc = procedure_document(procedure, change, by=by, at=at)
+    try:
+        await store.save_procedure_version(tx.db, tx.session, doc)
+    except DuplicateKeyError as exc:
+        raise Conflict(f"procedure {procedure.code} was changed at the same time; try again") from exc
+    await tx.publish(
+        ProcedureChanged(
+            procedure_code=procedure.code,
+            version=change.version,
+            change=change.kind,
+            procedure=procedure.model_dump(mode="json"),
+            changed_at=at,
+        )
+    )
+    return doc, change
+
+
+def procedure_document(procedure: Procedure, change: ProcedureChange, *, by: str, at: datetime) -> Document:
+    """The current-version document: the procedure, its version and who changed what when."""
+    return {
+        "_id": procedure.code,
+        **procedure.model_dump(),
+        "version": change.version,
+        "change": change.kind,
+        "changed_fields": list(change.changed_fields),
+        "changed_at": at,
+        "changed_by": by,
+        "search_text": search_text(procedure),
+    }
+
+
+async def _save_all(tx: Tx, procedures: Iterable[Procedure], *, by: str, at: datetime) -> Counter[str]:
+    """Saves each procedure; counts them as created, updated or unchanged."""
+    wanted = list(procedures)
+    current = await store.find_procedures(tx.db, [p.code for p in wanted], tx.session)
+    counts: Counter[str] = Counter()
+    for procedure in wanted:
+        doc, change = await _save(tx, current.get(procedure.code), procedure, by=by, at=at)
+        current[procedure.code] = doc
+        counts["unchanged" if change is None else "created" if change.kind == "created" else "updated"] += 1
+    return counts
+
+
+# --- imports ------------------------------------------------------------------------------------------
+
+
+async def import_catalogue(
+    uow: UnitOfWork, catalogue: CatalogueImport, *, by: str = "import", now: datetime | None = None
+) -> ImportResult:
+    """Replaces the province's centres, agencies and calendar with the file's, and saves its procedures
+    (a new version only for those whose content changed)."""
+    calendar = _checked(lambda: normalised_calendar(catalogue.calendar_config()))
+    at = now or datetime.now(UTC)
+
+    async def work(tx: Tx) -> tuple[Counter[str], bool]:
         db, s = tx.db, tx.session
         await store.upsert_all(db, s, store.CENTRES, [{"_id": c.code, **c.model_dump()} for c in catalogue.centres])
         await store.upsert_all(db, s, store.AGENCIES, [{"_id": a.code, **a.model_dump()} for a in catalogue.agencies])
-        procedures = []
-        for p in catalogue.procedures:
-            current = await store.get_procedure(db, p.code)
-            body = p.model_dump()
-            unchanged = current is not None and {k: current.get(k) for k in body} == body
-            version = (current or {}).get("version", 0) + (0 if unchanged else 1)
-            procedures.append({"_id": p.code, **body, "version": version})
-        await store.upsert_all(db, s, store.PROCEDURES, procedures)
-        await store.upsert_all(
-            db,
-            s,
-            store.SETTINGS,
-            [
-                {"_id": "province", **catalogue.province.model_dump()},
-                {"_id": "calendar", "config": catalogue.calendar_config()},
-            ],
-        )
+        counts = await _save_all(tx, catalogue.procedures, by=by, at=at)
+        await store.upsert_all(db, s, store.SETTINGS, [{"_id": PROVINCE, **catalogue.province.model_dump()}])
+        changed = await _store_calendar(tx, calendar, catalogue.province.code, by=by, at=at)
+        return counts, changed
 
-    await uow.run(work)
+    counts, calendar_changed = await uow.run(work)
     return ImportResult(
-        len(catalogue.centres), len(catalogue.agencies), len(catalogue.procedures), len(catalogue.calendar_overrides)
+        centres=len(catalogue.centres),
+        agencies=len(catalogue.agencies),
+        procedures=len(catalogue.procedures),
+        calendar_overrides=len(catalogue.calendar_overrides),
+        procedures_created=counts["created"],
+        procedures_updated=counts["updated"],
+        procedures_unchanged=counts["unchanged"],
+        calendar_changed=calendar_changed,
     )
+
+
+async def import_csv(uow: UnitOfWork, data: bytes, *, by: str, now: datetime | None = None) -> ImportResult:
+    """Saves the procedures of a national-catalogue CSV file (see ``reception.catalogue_csv``): all of
+    them in one transaction, or none when any row is wrong (422 listing every problem)."""
+    parsed = parse_procedures(data, await store.agency_codes(uow.db))
+    if parsed.errors:
+        problems = "problem" if len(parsed.errors) == 1 else "problems"
+        raise Invalid(
+            f"{len(parsed.errors)} {problems} in the file, nothing was imported: {parsed.errors[0]}"
+            + (" …" if len(parsed.errors) > 1 else ""),
+            code="invalid_csv",
+            details=parsed.errors,
+        )
+    at = now or datetime.now(UTC)
+    counts = await uow.run(lambda tx: _save_all(tx, parsed.procedures, by=by, at=at))
+    return ImportResult(
+        centres=0,
+        agencies=0,
+        procedures=len(parsed.procedures),
+        calendar_overrides=0,
+        procedures_created=counts["created"],
+        procedures_updated=counts["updated"],
+        procedures_unchanged=counts["unchanged"],
+    )
+
+
+# --- calendar -----------------------------------------------------------------------------------------
+
+
+async def get_calendar(db: AsyncDatabase[Document]) -> dict[str, Any]:
+    """The stored config (the national defaults before any import)."""
+    return _stored_or_default(await store.get_calendar_config(db))
+
+
+async def list_calendar_days(db: AsyncDatabase[Document], start: date, end: date) -> list[CalendarDay]:
+    calendar = WorkCalendar.from_config(await get_calendar(db))
+    return _checked(lambda: calendar_days(calendar, start, end))
+
+
+async def set_hours(
+    uow: UnitOfWork,
+    *,
+    periods: list[list[str]],
+    workdays: list[int],
+    timezone: str | None = None,
+    by: str,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    return await _edit_calendar(
+        uow, lambda c: with_hours(c, periods=periods, workdays=workdays, timezone=timezone), by=by, now=now
+    )
+
+
+async def set_override(
+    uow: UnitOfWork, day: date, *, working: bool, reason: str, by: str, now: datetime | None = None
+) -> dict[str, Any]:
+    """A compensating day off (``working=False``) or a swapped working day (``working=True``)."""
+    return await _edit_calendar(uow, lambda c: with_override(c, day, working=working, reason=reason), by=by, now=now)
+
+
+async def delete_override(uow: UnitOfWork, day: date, *, by: str, now: datetime | None = None) -> dict[str, Any]:
+    return await _edit_calendar(
+        uow, lambda c: without_override(c, day), by=by, now=now, missing=f"no override on {day}"
+    )
+
+
+async def _edit_calendar(
+    uow: UnitOfWork,
+    edit: Callable[[dict[str, Any]], dict[str, Any] | None],
+    *,
+    by: str,
+    now: datetime | None,
+    missing: str = "",
+) -> dict[str, Any]:
+    """Reads, edits and stores the calendar in one transaction (a concurrent edit makes it retry)."""
+    at = now or datetime.now(UTC)
+
+    async def work(tx: Tx) -> dict[str, Any]:
+        province = await store.get_setting(tx.db, PROVINCE, tx.session)
+        if province is None:
+            raise Conflict("the province's catalogue has not been imported yet", code="no_province")
+        stored = await store.get_setting(tx.db, CALENDAR, tx.session)
+        config = _checked(lambda: edit(_stored_or_default(stored["config"] if stored else None)))
+        if config is None:
+            raise NotFound(missing)
+        await _store_calendar(tx, config, province["code"], by=by, at=at)
+        return config
+
+    return await uow.run(work)
+
+
+async def _store_calendar(tx: Tx, config: dict[str, Any], province_code: str, *, by: str, at: datetime) -> bool:
+    """Stores and publishes the calendar when it differs from the stored one; returns whether it did."""
+    stored = await store.get_setting(tx.db, CALENDAR, tx.session)
+    if stored is not None and _same_calendar(stored["config"], config):
+        return False
+    doc = {"_id": CALENDAR, "config": config, "changed_at": at, "changed_by": by}
+    await store.upsert_all(tx.db, tx.session, store.SETTINGS, [doc])
+    await tx.publish(CalendarChanged(province_code=province_code, config=config, changed_at=at))
+    return True
+
+
+def _same_calendar(stored: Mapping[str, Any], config: Mapping[str, Any]) -> bool:
+    try:
+        return normalised_calendar(stored) == config
+    except ValueError:  # a stored config no longer valid: replace it
+        return False
+
+
+def _stored_or_default(config: Mapping[str, Any] | None) -> dict[str, Any]:
+    return normalised_calendar(config) if config else dict(WorkCalendar().to_config())
+
+
+def _checked(make: Callable[[], T]) -> T:
+    """Runs a domain computation, turning its ``ValueError`` into a 422 with the same words."""
+    try:
+        return make()
+    except ValueError as exc:
+        raise Invalid(str(exc), code="invalid_calendar") from exc
