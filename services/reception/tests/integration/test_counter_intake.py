@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,51 +10,21 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from motcua_devstack.testing import LocalStack, eventually, read_topic, running_app, seed_catalogue, token
+from motcua_devstack.testing import LocalStack, eventually, read_topic, token
 from motcua_kit.events import DossierReceived, Envelope
-from reception.main import create_app
 from reception.settings import ReceptionSettings
+
+from .conftest import CENTRE, Reception, land_request
 
 pytestmark = pytest.mark.integration
 
-CENTRE = "000.00.06.H56"
-LAND = "1.012753.000.00.00.H56"  # two-agency chain, 20 working days, postal return allowed
 MARRIAGE = "1.000894.000.00.00.H56"  # no postal return
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @pytest.fixture
-async def client(service_env: Callable[..., str], local_stack: LocalStack) -> AsyncIterator[httpx.AsyncClient]:
-    service_env("RECEPTION_")
-    async with running_app(create_app(ReceptionSettings())) as c:
-        r = await c.post("/catalogue/import", json=seed_catalogue(), headers=token(local_stack, "centre_admin", CENTRE))
-        assert r.status_code == 200, r.text
-        yield c
-
-
-def land_request(**overrides: Any) -> dict[str, Any]:
-    catalogue = seed_catalogue()
-    procedure = next(p for p in catalogue["procedures"] if p["code"] == LAND)
-    body = {
-        "procedure_code": LAND,
-        "content": "Cấp Giấy chứng nhận quyền sử dụng đất lần đầu",
-        "applicant": {
-            "full_name": "Nguyễn Thị Hoa",
-            "id_number": "056190001234",
-            "phone": "0905123456",
-            "email": "hoa.nguyen@example.vn",
-            "address": "12 Trần Phú, phường Nha Trang",
-        },
-        "documents": [
-            {"name": d["name"], "originals": d["originals"], "copies": d["copies"]}
-            for d in procedure["documents"]
-            if d["mandatory"]
-        ],
-        "return_channel": "post",
-        "notify_channels": ["sms", "email"],
-    }
-    body.update(overrides)
-    return body
+def client(reception: Reception) -> httpx.AsyncClient:
+    return reception.http
 
 
 async def test_counter_intake_issues_code_and_appointment_and_publishes_event(

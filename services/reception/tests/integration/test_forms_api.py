@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,33 +12,24 @@ import httpx
 import pytest
 from pypdf import PdfReader
 
-from motcua_devstack.testing import LocalStack, running_app, seed_catalogue, token
-from reception.main import create_app
-from reception.settings import ReceptionSettings
+from motcua_devstack.testing import LocalStack, token
+
+from .conftest import CENTRE, OTHER_CENTRE, Reception
+from .conftest import land_request as base_request
 
 pytestmark = pytest.mark.integration
 
-CENTRE = "000.00.06.H56"
-OTHER_CENTRE = "000.17.22.H56"
-LAND = "1.012753.000.00.00.H56"  # 20 working days, postal return allowed
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 BOM = "\ufeff"
 
 
 @pytest.fixture
-async def client(service_env: Callable[..., str], local_stack: LocalStack) -> AsyncIterator[httpx.AsyncClient]:
-    service_env("RECEPTION_")
-    async with running_app(create_app(ReceptionSettings())) as c:
-        r = await c.post("/catalogue/import", json=seed_catalogue(), headers=token(local_stack, "centre_admin", CENTRE))
-        assert r.status_code == 200, r.text
-        yield c
+def client(reception: Reception) -> httpx.AsyncClient:
+    return reception.http
 
 
 def land_request(**overrides: Any) -> dict[str, Any]:
-    procedure = next(p for p in seed_catalogue()["procedures"] if p["code"] == LAND)
-    body: dict[str, Any] = {
-        "procedure_code": LAND,
-        "content": "Cấp Giấy chứng nhận quyền sử dụng đất lần đầu",
+    defaults: dict[str, Any] = {
         "applicant": {
             "full_name": "Đặng Thị Đào",
             "id_number": "056190001234",
@@ -47,15 +37,10 @@ def land_request(**overrides: Any) -> dict[str, Any]:
             "email": "dao.dang@example.vn",
             "address": "12 Trần Phú, phường Nha Trang",
         },
-        "documents": [
-            {"name": d["name"], "originals": d["originals"], "copies": d["copies"]}
-            for d in procedure["documents"]
-            if d["mandatory"]
-        ],
         "return_channel": "counter",
         "notify_channels": ["sms"],
     }
-    return body | overrides
+    return base_request(**(defaults | overrides))
 
 
 def pdf_text(content: bytes) -> str:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response
 
 from motcua_kit.web import Runtime
 from reception.api.deps import CentreStaff
-from reception.domain.dossier import unaccent
+from reception.domain.catalogue import unaccent
 from reception.service import forms
 from reception.service.forms import LogBookFormat
 

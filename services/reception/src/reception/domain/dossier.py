@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 from enum import IntEnum
 
 from motcua_worktime import WorkCalendar
-from reception.domain.catalogue import Procedure
+from reception.domain.catalogue import Procedure, fold
 
 CUTOFF = time(15, 0)
 
@@ -172,15 +172,9 @@ def pause_hours(calendar: WorkCalendar, paused_at: datetime, resumed_at: datetim
 LOOKUP_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 
 
-def unaccent(text: str) -> str:
-    import unicodedata
-
-    stripped = "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
-    return stripped.replace("đ", "d").replace("Đ", "D")
-
-
 def search_name(full_name: str) -> str:
-    return " ".join(unaccent(full_name).lower().split())
+    """The applicant's name as searched: lower case, no diacritics, single spaces."""
+    return fold(full_name)
 
 
 def normalise_phone(phone: str) -> str:
