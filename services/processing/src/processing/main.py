@@ -10,7 +10,6 @@ from fastapi import FastAPI
 from motcua_kit.logs import configure_logging
 from motcua_kit.runtime import ServiceRuntime
 from motcua_kit.web import attach_runtime, build_app
-from motcua_worktime import WorkCalendar
 from processing import store
 from processing.api.routes import router
 from processing.consumers import consumer_specs
@@ -22,10 +21,8 @@ def create_app(settings: ProcessingSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         s = settings or ProcessingSettings()
         configure_logging("processing", s.log_level)
-        # The statutory calendar; the province's published calendar replaces it with the calendar events.
-        calendar = WorkCalendar()
         async with ServiceRuntime(
-            service="processing", settings=s, indexes=store.INDEXES, consumers=consumer_specs(calendar)
+            service="processing", settings=s, indexes=store.INDEXES, consumers=consumer_specs()
         ) as rt:
             attach_runtime(app, rt, s)
             yield
