@@ -104,7 +104,9 @@ class EventConsumer:
         self._consumer: AIOKafkaConsumer | None = None
 
     async def run(self) -> None:
-        consumer = make_consumer(self.kafka, group_id=self.group_id, client_id=self.group_id)
+        # The topic prefix also isolates the group (one prefix per test run); logs and metrics keep the plain name.
+        kafka_group = self.kafka.topic_prefix + self.group_id
+        consumer = make_consumer(self.kafka, group_id=kafka_group, client_id=self.group_id)
         consumer.subscribe(self.topics, listener=_Listener(self))
         self._consumer = consumer
         await consumer.start()

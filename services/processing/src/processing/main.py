@@ -12,6 +12,7 @@ from motcua_kit.runtime import ServiceRuntime
 from motcua_kit.web import attach_runtime, build_app
 from processing import store
 from processing.api.routes import router
+from processing.clock import clock_loop
 from processing.consumers import consumer_specs
 from processing.settings import ProcessingSettings
 
@@ -22,7 +23,15 @@ def create_app(settings: ProcessingSettings | None = None) -> FastAPI:
         s = settings or ProcessingSettings()
         configure_logging("processing", s.log_level)
         async with ServiceRuntime(
-            service="processing", settings=s, indexes=store.INDEXES, consumers=consumer_specs()
+            service="processing",
+            settings=s,
+            indexes=store.INDEXES,
+            consumers=consumer_specs(),
+            workers={
+                "clock": lambda rt: clock_loop(
+                    rt.uow, interval_seconds=s.clock_interval_seconds, warn_working_hours=s.warn_working_hours
+                )
+            },
         ) as rt:
             attach_runtime(app, rt, s)
             yield

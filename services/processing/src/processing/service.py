@@ -70,8 +70,12 @@ async def open_case(tx: Tx, event: DossierReceived, calendar: WorkCalendar | Non
         "_id": event.dossier_code,
         "procedure": event.procedure.model_dump(),
         "centre_code": event.centre_code,
+        "centre_name": event.centre_name,
+        "applicant_name": event.applicant.full_name,
         "competent_agency": event.competent_agency,
         "status": CaseStatus.OPEN.value,
+        "alerts": [],
+        "apology": None,
         "current_step": 1,
         "steps": [
             {
@@ -242,6 +246,10 @@ async def _approve(tx: Tx, case: Document, p: dict[str, Any], at: datetime) -> N
     calendar = await load_calendar(tx.db)
     result = classify_finish(at, step["due_at"], calendar.zone)
     step.update(status=StepStatus.APPROVED.value, completed_at=at, result=result)
+    if step["started_at"] is not None:
+        hours = calendar.working_time_between(step["started_at"], at).total_seconds() / 3600
+        step["working_hours"] = round(hours, 2)
+        metrics.record_time_in_step(step["agency_code"], hours)
     await tx.publish(
         StepCompleted(
             dossier_code=case["_id"],

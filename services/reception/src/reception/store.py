@@ -29,7 +29,7 @@ The dossier register (collection ``dossiers``), one document per dossier, ``_id`
     received_by                       the officer's subject (token ``sub``); officer_name when known
     lookup_code                       the lookup code printed on the receipt (a second factor, like the phone)
     procedure_snapshot                the procedure as it was at intake (limit, cut-off, documents, chain)
-    pickup_id                         the postal pickup it came from (channel 3); unique
+    pickup_id                         the postal pickup it came from: present only on channel 3 dossiers (unique)
     search_name                       applicant name without diacritics, lower case (for search)
     history                           [{status, at, by, agency, note, event}]: every transition, oldest first
 """

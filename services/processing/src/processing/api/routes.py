@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from motcua_kit.auth import Principal, Role, require_roles
 from motcua_kit.web import Runtime
-from processing import service
+from processing import clock, service
 
 router = APIRouter(tags=["cases"])
 
@@ -176,3 +176,36 @@ async def confirm_payment(code: str, rt: Runtime, actor: AgencyWorker) -> CaseOu
 @router.post("/cases/{code}/stop", response_model=CaseOut)
 async def stop(code: str, body: ReasonIn, rt: Runtime, actor: AgencyWorker) -> CaseOut:
     return await _act(rt, actor, code, "stop", body.model_dump())
+
+
+class ApologyIn(_In):
+    reason: Text
+    new_appointment_at: datetime
+
+
+class SlipRow(BaseModel):
+    from_unit: str
+    to_unit: str
+    at: datetime
+    result: str | None
+    note: str | None
+
+
+AgencyLeader = Annotated[Principal, require_roles(Role.AGENCY_LEADER)]
+
+
+@router.post("/cases/{code}/apology", response_model=CaseOut)
+async def issue_apology(code: str, body: ApologyIn, rt: Runtime, leader: AgencyLeader) -> CaseOut:
+    """Mẫu 04: apologise and set a new appointment (once per dossier, at least one working day before
+    the deadline); the new appointment becomes the deadline everywhere."""
+    case = await clock.issue_apology(
+        rt.uow, leader=leader, code=code, reason=body.reason, new_appointment_at=body.new_appointment_at
+    )
+    return _out(case)
+
+
+@router.get("/cases/{code}/slip", response_model=list[SlipRow])
+async def process_slip(code: str, rt: Runtime, viewer: AgencyStaff) -> list[SlipRow]:
+    """Mẫu 05: one row per hand-over between units, with the handing unit's result."""
+    case = await service.get_case(rt.db, code=code, viewer=viewer)
+    return [SlipRow.model_validate(row) for row in clock.slip_rows(case)]
