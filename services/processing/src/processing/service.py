@@ -438,3 +438,47 @@ def _refresh_current(case: Document) -> None:
 
 def _log(case: Document, action: str, at: datetime, by: str, agency: str, details: dict[str, Any]) -> None:
     case["history"].append({"action": action, "at": at, "by": by, "agency": agency, "details": details})
+
+
+async def performance(
+    db: AsyncDatabase[Document],
+    *,
+    viewer: Principal,
+    start: datetime,
+    end: datetime,
+    by: str,
+    now: datetime | None = None,
+) -> list[Any]:
+    """Steps handled in [start, end] and the backlog now, per agency, field or procedure.
+
+    A leader sees their own agency; an auditor sees every agency."""
+    from processing.domain.performance import StepFact, build
+
+    at = now or datetime.now(UTC)
+    agency = None if viewer.role.value == "auditor" else viewer.scope
+    open_statuses = [CaseStatus.OPEN.value, CaseStatus.PAUSED.value, CaseStatus.AWAITING_PAYMENT.value]
+    query: dict[str, Any] = {
+        "$or": [{"steps.completed_at": {"$gte": start, "$lte": end}}, {"status": {"$in": open_statuses}}]
+    }
+    if agency:
+        query["steps.agency_code"] = agency
+    facts = []
+    async for case in db[store.CASES].find(query, {"history": 0}):
+        is_open = case["status"] in open_statuses
+        for step in case["steps"]:
+            if agency and step["agency_code"] != agency:
+                continue
+            current = is_open and step["position"] == case["current_step"]
+            facts.append(
+                StepFact(
+                    agency=step["agency_code"],
+                    field=case["procedure"]["field"],
+                    procedure=case["procedure"]["code"],
+                    completed_at=step.get("completed_at"),
+                    result=step.get("result"),
+                    working_hours=step.get("working_hours"),
+                    open_now=current,
+                    overdue_now=current and step["due_at"] < at,
+                )
+            )
+    return build(facts, by=by, start=start, end=end)

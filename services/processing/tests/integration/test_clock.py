@@ -154,3 +154,20 @@ async def test_the_process_control_slip_has_a_row_per_hand_over(two_replicas: An
         (TAX, "Bộ phận một cửa"),
     ]
     assert [row["result"] for row in slip] == [None, "early", "early"]
+
+    auditor = token(local_stack, "auditor", "H56")
+    today = datetime.now(UTC).date().isoformat()
+    params = {"date_from": today, "date_to": today}
+    mine = (await http.get("/reports/performance", params=params, headers=land_leader)).json()["rows"]
+    assert [(r["key"], r["handled"], r["early"], r["backlog"]) for r in mine] == [
+        (LAND_OFFICE, 1, 1, 0),
+        ("total", 1, 1, 0),
+    ]
+    everyone = (await http.get("/reports/performance", params=params, headers=auditor)).json()["rows"]
+    assert [r["key"] for r in everyone] == [LAND_OFFICE, TAX, "total"] and everyone[-1]["handled"] == 2
+    as_csv = await http.get("/reports/performance", params=params | {"format": "csv"}, headers=auditor)
+    assert as_csv.headers["content-type"].startswith("text/csv") and "Số bước đã xử lý" in as_csv.text
+    bad = await http.get("/reports/performance", params={"date_from": today, "date_to": "2020-01-01"}, headers=auditor)
+    assert bad.status_code == 422 and "after it ends" in bad.json()["message"]
+    officer = token(local_stack, "agency_officer", LAND_OFFICE)
+    assert (await http.get("/reports/performance", params=params, headers=officer)).status_code == 403

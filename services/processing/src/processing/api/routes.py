@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
@@ -209,3 +209,36 @@ async def process_slip(code: str, rt: Runtime, viewer: AgencyStaff) -> list[Slip
     """Mẫu 05: one row per hand-over between units, with the handing unit's result."""
     case = await service.get_case(rt.db, code=code, viewer=viewer)
     return [SlipRow.model_validate(row) for row in clock.slip_rows(case)]
+
+
+@router.get("/reports/performance")
+async def performance_report(
+    rt: Runtime,
+    viewer: Annotated[Principal, require_roles(Role.AGENCY_LEADER, Role.AUDITOR)],
+    date_from: date,
+    date_to: date,
+    by: Annotated[str, Query(pattern="^(agency|field|procedure)$")] = "agency",
+    fmt: Annotated[str, Query(alias="format", pattern="^(json|csv)$")] = "json",
+) -> Any:
+    """Per agency, field or procedure: steps handled early / on time / late, average working time per
+    step, current backlog and overdue. Leaders see their agency, auditors all."""
+    from fastapi.responses import Response
+
+    from motcua_kit.errors import Invalid
+    from processing.domain.performance import to_csv
+
+    if date_from > date_to:
+        raise Invalid(f"the period starts ({date_from}) after it ends ({date_to})", code="period_reversed")
+    if (date_to - date_from).days > 366:
+        raise Invalid("the period may cover at most 366 days", code="period_too_long")
+    calendar = await service.load_calendar(rt.db)
+    start = datetime.combine(date_from, time.min, calendar.zone)
+    end = datetime.combine(date_to, time.max, calendar.zone)
+    rows = await service.performance(rt.db, viewer=viewer, start=start, end=end, by=by)
+    if fmt == "csv":
+        return Response(
+            to_csv(rows),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="hieu-qua-{date_from}-{date_to}.csv"'},
+        )
+    return {"date_from": date_from, "date_to": date_to, "by": by, "rows": [r.as_dict() for r in rows]}
