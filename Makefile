@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-PACKAGES := shared libs/worktime devstack services/reception services/processing services/postal services/notify
+PACKAGES := shared libs/worktime libs/pdfforms devstack services/reception services/processing services/postal services/notify
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 
 .PHONY: install run test test-unit test-integration test-e2e lint schemas bench clean

@@ -367,13 +367,17 @@ def test_dockerignore_next_to_dockerfile():
     }
     for pattern in (".venv", ".motcua", "tests", ".git"):
         assert pattern in lines, f"{pattern} not ignored"
-    for needed in ("shared", "libs", "libs/worktime", "services", "*"):
+    for needed in ("shared", "libs", "libs/worktime", "libs/pdfforms", "services", "*"):
         assert needed not in lines, f"{needed} must stay in the build context"
     assert "!deploy/docker" in lines
 
 
 def test_runtime_dependencies_exclude_dev_only_packages():
-    pyprojects = [REPO / "shared/pyproject.toml", REPO / "libs/worktime/pyproject.toml"]
+    pyprojects = [
+        REPO / "shared/pyproject.toml",
+        REPO / "libs/worktime/pyproject.toml",
+        REPO / "libs/pdfforms/pyproject.toml",
+    ]
     pyprojects += [REPO / f"services/{s}/pyproject.toml" for s in SERVICES]
     present = [p for p in pyprojects if p.is_file()]
     if not present:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, date, datetime, timedelta
-from importlib.resources import files
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -315,12 +314,6 @@ def test_log_book_csv_defuses_formulas() -> None:
     assert cells[3] == '\'=HYPERLINK("http://evil.example","Đào")'
     assert cells[4] == "'+1+1" and cells[5] == "'-2" and cells[10] == "'@SUM(A1)"
     assert cells[9] == "Lê = Đức"
-
-
-def test_fonts_and_their_licence_ship_with_the_package() -> None:
-    fonts = files("reception.forms").joinpath("fonts")
-    for name in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "LICENSE-DejaVu.txt"):
-        assert fonts.joinpath(name).is_file(), name
 
 
 # --- building the models from the stored dossier (service, pure part) --------------------------------

@@ -3,6 +3,7 @@
 Mẫu 01 receipt, Mẫu 02 supplement request, Mẫu 03 refusal (A5 PDF) and Mẫu 06 log book (A4 PDF, CSV).
 """
 
+from motcua_pdfforms import VN
 from reception.forms.csv import log_book_csv
 from reception.forms.models import (
     Applicant,
@@ -16,7 +17,6 @@ from reception.forms.models import (
     SupplementRequest,
 )
 from reception.forms.pdf import log_book_pdf, receipt_pdf, refusal_pdf, supplement_request_pdf
-from reception.forms.text import VN
 
 __all__ = [
     "VN",

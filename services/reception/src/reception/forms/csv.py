@@ -6,8 +6,8 @@ import csv
 import io
 from zoneinfo import ZoneInfo
 
+from motcua_pdfforms import VN, clean, day_and_clock
 from reception.forms.models import LogBook, LogBookRow
-from reception.forms.text import VN, clean, day_and_clock
 
 BOM = "\ufeff"
 HEADER = (

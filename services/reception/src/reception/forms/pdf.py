@@ -7,9 +7,22 @@ from zoneinfo import ZoneInfo
 
 from fpdf.enums import Align, XPos, YPos
 
-from reception.forms.layout import FONT, Column, FormPDF
+from motcua_pdfforms import (
+    A4,
+    A5,
+    FONT,
+    VN,
+    Column,
+    FormPDF,
+    Signer,
+    clean,
+    clock_on_day,
+    dateline,
+    day,
+    day_and_clock,
+    scaled,
+)
 from reception.forms.models import Applicant, Issuer, LogBook, LogBookRow, Receipt, Refusal, SupplementRequest
-from reception.forms.text import VN, clean, clock_on_day, dateline, day, day_and_clock
 
 RECEIPT_TITLE = "Giấy tiếp nhận hồ sơ và hẹn trả kết quả"
 SUPPLEMENT_TITLE = "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ"
@@ -19,6 +32,7 @@ APPLICANT_SIGNS = "NGƯỜI NỘP HỒ SƠ"
 OFFICER_SIGNS = "NGƯỜI TIẾP NHẬN"
 LOOKUP_NOTE = "Tra cứu tình trạng hồ sơ bằng mã hồ sơ kèm số điện thoại, số định danh cá nhân hoặc mã tra cứu."
 QR_SIZE = 26.0
+CREATOR = "motcua reception"
 
 
 # --- Mẫu 01 -----------------------------------------------------------------------------------------
@@ -26,8 +40,8 @@ QR_SIZE = 26.0
 
 def receipt_pdf(receipt: Receipt, *, tz: ZoneInfo = VN) -> bytes:
     """Mẫu 01 Giấy tiếp nhận hồ sơ và hẹn trả kết quả, with the QR code of the lookup page."""
-    pdf = FormPDF(title=f"{RECEIPT_TITLE} {receipt.number}")
-    pdf.heading(receipt.issuer, dateline=dateline(receipt.issuer.province_name, receipt.received_at, tz))
+    pdf = _form(f"{RECEIPT_TITLE} {receipt.number}")
+    _heading(pdf, receipt.issuer, dated=dateline(receipt.issuer.province_name, receipt.received_at, tz))
     pdf.form_title(RECEIPT_TITLE)
     _code_and_qr(pdf, receipt)
     pdf.paragraph(f"{clean(receipt.issuer.name)} tiếp nhận hồ sơ của:")
@@ -42,7 +56,7 @@ def receipt_pdf(receipt: Receipt, *, tz: ZoneInfo = VN) -> bytes:
     pdf.field("4. Thời gian nhận hồ sơ", clock_on_day(receipt.received_at, tz))
     pdf.field("5. Thời gian trả kết quả giải quyết hồ sơ", clock_on_day(receipt.appointment_at, tz), strong=True)
     pdf.field("6. Nơi nhận kết quả", _where_to_collect(receipt))
-    pdf.signatures((APPLICANT_SIGNS, receipt.applicant.full_name), (OFFICER_SIGNS, receipt.officer_name))
+    pdf.signatures(Signer(APPLICANT_SIGNS, receipt.applicant.full_name), Signer(OFFICER_SIGNS, receipt.officer_name))
     return pdf.to_bytes()
 
 
@@ -92,8 +106,8 @@ def _where_to_collect(receipt: Receipt) -> str:
 def supplement_request_pdf(request: SupplementRequest, *, tz: ZoneInfo = VN) -> bytes:
     """Mẫu 02 Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ: what is missing or faulty, and why."""
     centre = clean(request.issuer.name)
-    pdf = FormPDF(title=f"{SUPPLEMENT_TITLE} {request.dossier_code}")
-    pdf.heading(request.issuer, dateline=dateline(request.issuer.province_name, request.issued_at, tz))
+    pdf = _form(f"{SUPPLEMENT_TITLE} {request.dossier_code}")
+    _heading(pdf, request.issuer, dated=dateline(request.issuer.province_name, request.issued_at, tz))
     pdf.form_title(SUPPLEMENT_TITLE)
     pdf.field("Mã hồ sơ", request.dossier_code, strong=True)
     pdf.paragraph("Hồ sơ của:")
@@ -106,10 +120,10 @@ def supplement_request_pdf(request: SupplementRequest, *, tz: ZoneInfo = VN) -> 
     )
     columns = (Column("STT", 10, "CENTER"), Column("Nội dung cần bổ sung, hoàn thiện", 60), Column("Lý do", 54))
     rows = [(str(n), i.item, i.reason) for n, i in enumerate(request.items, start=1)]
-    pdf.table_of(_scaled(columns, pdf.epw), rows)
+    pdf.table_of(scaled(columns, pdf.epw), rows)
     pdf.paragraph(_guidance(request.issuer), align=Align.J)
     pdf.paragraph("Xin trân trọng cảm ơn./.")
-    pdf.signatures((APPLICANT_SIGNS, request.applicant.full_name), (OFFICER_SIGNS, request.officer_name))
+    pdf.signatures(Signer(APPLICANT_SIGNS, request.applicant.full_name), Signer(OFFICER_SIGNS, request.officer_name))
     return pdf.to_bytes()
 
 
@@ -129,8 +143,8 @@ def _guidance(issuer: Issuer) -> str:
 def refusal_pdf(refusal: Refusal, *, tz: ZoneInfo = VN) -> bytes:
     """Mẫu 03 Phiếu từ chối tiếp nhận giải quyết hồ sơ, with the specific reasons."""
     centre = clean(refusal.issuer.name)
-    pdf = FormPDF(title=f"{REFUSAL_TITLE} {refusal.dossier_code or ''}".strip())
-    pdf.heading(refusal.issuer, dateline=dateline(refusal.issuer.province_name, refusal.issued_at, tz))
+    pdf = _form(f"{REFUSAL_TITLE} {refusal.dossier_code or ''}".strip())
+    _heading(pdf, refusal.issuer, dated=dateline(refusal.issuer.province_name, refusal.issued_at, tz))
     pdf.form_title(REFUSAL_TITLE)
     pdf.field("Mã hồ sơ", refusal.dossier_code, strong=True)
     pdf.paragraph(f"{centre} tiếp nhận hồ sơ của:")
@@ -145,7 +159,7 @@ def refusal_pdf(refusal: Refusal, *, tz: ZoneInfo = VN) -> bytes:
     pdf.numbered(refusal.reasons)
     pdf.space(0.4)
     pdf.paragraph("Xin thông báo để Ông/Bà được biết và thực hiện./.")
-    pdf.signatures((APPLICANT_SIGNS, refusal.applicant.full_name), (OFFICER_SIGNS, refusal.officer_name))
+    pdf.signatures(Signer(APPLICANT_SIGNS, refusal.applicant.full_name), Signer(OFFICER_SIGNS, refusal.officer_name))
     return pdf.to_bytes()
 
 
@@ -168,12 +182,12 @@ LOG_BOOK_COLUMNS = (
 
 def log_book_pdf(book: LogBook, *, tz: ZoneInfo = VN) -> bytes:
     """Mẫu 06 Sổ theo dõi hồ sơ on A4 landscape, headings repeated and pages numbered."""
-    pdf = FormPDF(title=f"{LOG_BOOK_TITLE} {book.date_from:%d/%m/%Y} - {book.date_to:%d/%m/%Y}", landscape=True)
-    pdf.heading(book.issuer, dateline=None)
+    pdf = _form(f"{LOG_BOOK_TITLE} {book.date_from:%d/%m/%Y} - {book.date_to:%d/%m/%Y}", page=A4, landscape=True)
+    _heading(pdf, book.issuer, dated=None)
     pdf.form_title(LOG_BOOK_TITLE, f"Từ ngày {day(book.date_from)} đến ngày {day(book.date_to)}")
     pdf.paragraph(f"Tổng số: {len(book.rows)} hồ sơ")
     rows = [_log_book_cells(r, tz) for r in book.rows]
-    pdf.table_of(_scaled(LOG_BOOK_COLUMNS, pdf.epw), rows, size=7.0, cell_limit=300, empty="Không có hồ sơ trong kỳ")
+    pdf.table_of(scaled(LOG_BOOK_COLUMNS, pdf.epw), rows, size=7.0, cell_limit=300, empty="Không có hồ sơ trong kỳ")
     return pdf.to_bytes()
 
 
@@ -207,6 +221,15 @@ def _breakable_code(code: str) -> str:
 # --- shared -----------------------------------------------------------------------------------------
 
 
+def _form(title: str, *, page: tuple[float, float] = A5, landscape: bool = False) -> FormPDF:
+    return FormPDF(title=title, page=page, landscape=landscape, creator=CREATOR)
+
+
+def _heading(pdf: FormPDF, issuer: Issuer, *, dated: str | None) -> None:
+    """The province above the issuing centre at top left, the national motto and ``dated`` at top right."""
+    pdf.heading(issuer.name, superior=issuer.province_name, dateline=dated)
+
+
 def _applicant(pdf: FormPDF, applicant: Applicant, *, with_contacts: bool) -> None:
     pdf.field("Ông/Bà", applicant.full_name, strong=True)
     pdf.field("Số định danh cá nhân", applicant.id_number)
@@ -214,9 +237,3 @@ def _applicant(pdf: FormPDF, applicant: Applicant, *, with_contacts: bool) -> No
     pdf.field("Số điện thoại", applicant.phone)
     if with_contacts:
         pdf.field("Email", applicant.email)
-
-
-def _scaled(columns: tuple[Column, ...], width: float) -> tuple[Column, ...]:
-    """The columns stretched or shrunk in proportion to fill ``width``."""
-    factor = width / sum(c.width for c in columns)
-    return tuple(Column(c.heading, c.width * factor, c.align) for c in columns)

@@ -1,4 +1,4 @@
-"""How the forms write times, places and free text (shared by the PDF and CSV renderers)."""
+"""How the forms write times, places and free text: Vietnamese date formats, NFC text without control characters."""
 
 from __future__ import annotations
 
@@ -27,13 +27,13 @@ def clip(text: str, limit: int) -> str:
 
 
 def clock_on_day(at: datetime, tz: ZoneInfo = VN) -> str:
-    """``09:32 ngày 23/11/2026``: how the receipt writes the time received and the appointment."""
+    """``09:32 ngày 23/11/2026``: how forms write a time received, handed over or appointed."""
     local = at.astimezone(tz)
     return f"{local:%H:%M} ngày {local:%d/%m/%Y}"
 
 
 def day_and_clock(at: datetime | None, tz: ZoneInfo = VN) -> str:
-    """``23/11/2026 09:32`` (the log book); empty when there is no time."""
+    """``23/11/2026 09:32`` (registers and tables); empty when there is no time."""
     return at.astimezone(tz).strftime("%d/%m/%Y %H:%M") if at else ""
 
 
@@ -50,9 +50,14 @@ def place(province_name: str) -> str:
     return name
 
 
+def long_day(at: datetime, tz: ZoneInfo = VN) -> str:
+    """``ngày 23 tháng 11 năm 2026``: the day written out, as in a document's dateline."""
+    local = at.astimezone(tz)
+    return f"ngày {local.day:02d} tháng {local.month:02d} năm {local.year}"
+
+
 def dateline(province_name: str, at: datetime, tz: ZoneInfo = VN) -> str:
     """``Khánh Hòa, ngày 23 tháng 11 năm 2026``."""
-    local = at.astimezone(tz)
     where = place(province_name)
-    when = f"ngày {local.day:02d} tháng {local.month:02d} năm {local.year}"
+    when = long_day(at, tz)
     return f"{where}, {when}" if where else when.capitalize()

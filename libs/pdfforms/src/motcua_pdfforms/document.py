@@ -14,8 +14,7 @@ from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 from fpdf.fonts import FontFace
 
-from reception.forms.models import Issuer
-from reception.forms.text import clean, clip
+from motcua_pdfforms.text import clean, clip
 
 FONT = "DejaVu"
 FONTS = Path(__file__).parent / "fonts"
@@ -36,18 +35,42 @@ class Column:
     align: str = "LEFT"
 
 
-class FormPDF(FPDF):
-    """A form on A5 portrait (Mẫu 01-03) or A4 landscape (the log book), text size ``size`` pt."""
+@dataclass(frozen=True)
+class Signer:
+    """One signature block: a title in capitals, a note under it, room to sign, then the name if known."""
 
-    def __init__(self, *, title: str, landscape: bool = False, size: float = 8.5, margin: float = 11.0) -> None:
-        super().__init__(orientation="L" if landscape else "P", unit="mm", format=A4 if landscape else A5)
+    title: str
+    name: str | None = None
+    note: str = SIGN_NOTE
+
+
+def scaled(columns: Sequence[Column], width: float) -> tuple[Column, ...]:
+    """The columns stretched or shrunk in proportion to fill ``width``."""
+    factor = width / sum(c.width for c in columns)
+    return tuple(Column(c.heading, c.width * factor, c.align) for c in columns)
+
+
+class FormPDF(FPDF):
+    """A form on ``page`` (A5 by default; A4 and landscape for registers), body text ``size`` pt."""
+
+    def __init__(
+        self,
+        *,
+        title: str,
+        page: tuple[float, float] = A5,
+        landscape: bool = False,
+        size: float = 8.5,
+        margin: float = 11.0,
+        creator: str = "motcua",
+    ) -> None:
+        super().__init__(orientation="L" if landscape else "P", unit="mm", format=page)
         self.add_font(FONT, "", FONTS / "DejaVuSans.ttf")
         self.add_font(FONT, "B", FONTS / "DejaVuSans-Bold.ttf")
         self.set_margins(margin, 10.0, margin)
         self.set_auto_page_break(True, margin=12.0)
         self.set_title(title)
         self.set_lang("vi")
-        self.set_creator("motcua reception")
+        self.set_creator(creator)
         self.base_size = size
         self.lh = size * 0.5  # line height in mm for body text
         self._finishing = False
@@ -83,27 +106,40 @@ class FormPDF(FPDF):
         self._finishing = True
         return bytes(self.output())
 
-    def heading(self, issuer: Issuer, *, dateline: str | None, number: str | None = None) -> None:
-        """The issuing centre at top left, the national motto at top right, the dateline under it."""
+    def heading(
+        self,
+        agency: str,
+        *,
+        superior: str | None = None,
+        refs: Sequence[str] = (),
+        dateline: str | None = None,
+    ) -> None:
+        """The issuing agency at top left (its superior above it, ``refs`` such as "Số: ..." under the
+        rule), the national motto at top right with the dateline under it."""
         top = self.y
         left_w = self.epw * 0.46
         right_w = self.epw - left_w - 2
-        left_end = self._issuer_block(issuer, self.l_margin, top, left_w, number)
+        left_end = self._agency_block(self.l_margin, top, left_w, agency, superior, refs)
         right_end = self._motto_block(self.l_margin + left_w + 2, top, right_w, dateline)
         self.set_xy(self.l_margin, max(left_end, right_end) + self.lh * 0.8)
 
-    def _issuer_block(self, issuer: Issuer, x: float, y: float, width: float, number: str | None) -> float:
+    def _agency_block(
+        self, x: float, y: float, width: float, agency: str, superior: str | None, refs: Sequence[str]
+    ) -> float:
         small = self.base_size - 1
         self.set_xy(x, y)
-        self.body(small)
-        self._centred(x, width, clean(issuer.province_name).upper(), small)
+        if superior:
+            self.body(small)
+            self._centred(x, width, clean(superior).upper(), small)
         self.bold(small)
-        self._centred(x, width, clean(issuer.name).upper(), small)
+        self._centred(x, width, clean(agency).upper(), small)
         self._rule(x + width / 3, width / 3)
-        if number:
+        lines = [clean(r) for r in refs if clean(r)]
+        if lines:
             self.set_y(self.y + 1.5)
             self.body(small)
-            self._centred(x, width, f"Số: {clean(number)}", small)
+            for line in lines:
+                self._centred(x, width, line, small)
         return self.y
 
     def _motto_block(self, x: float, y: float, width: float, dateline: str | None) -> float:
@@ -118,7 +154,7 @@ class FormPDF(FPDF):
         if dateline:
             self.set_y(self.y + 1.5)
             self.body(small)
-            self._centred(x, width, dateline, small)
+            self._centred(x, width, clean(dateline), small)
         return self.y
 
     def _centred(self, x: float, width: float, text: str, size: float) -> None:
@@ -134,7 +170,7 @@ class FormPDF(FPDF):
     def form_title(self, text: str, subtitle: str | None = None) -> None:
         self.ln(self.lh * 0.5)
         self.bold(self.base_size + 2)
-        self.multi_cell(0, self.lh * 1.3, text.upper(), align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.multi_cell(0, self.lh * 1.3, clean(text).upper(), align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         if subtitle:
             self.body()
             self.multi_cell(0, self.lh, clean(subtitle), align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -228,22 +264,24 @@ class FormPDF(FPDF):
         self.image(png, x=x, y=y, w=size, h=size, alt_text=data)
         return True
 
-    def signatures(self, left: tuple[str, str | None], right: tuple[str, str | None]) -> None:
-        """Two signature blocks side by side: a title, "(Ký và ghi rõ họ tên)", room to sign, the name."""
+    def signatures(self, left: Signer | None, right: Signer | None) -> None:
+        """Signature blocks side by side, each on half the width; ``None`` leaves that half empty."""
         self.space(0.6)
         if self.y + SIGNATURE_HEIGHT > self.page_break_trigger:
             self.add_page()
         top = self.y
         half = self.epw / 2
-        for i, (title, name) in enumerate((left, right)):
+        for i, signer in enumerate((left, right)):
+            if signer is None:
+                continue
             x = self.l_margin + i * half
             self.set_xy(x, top)
             self.bold()
-            self.multi_cell(half, self.lh, title, align=Align.C, new_x=XPos.LEFT, new_y=YPos.NEXT)
+            self.multi_cell(half, self.lh, clean(signer.title), align=Align.C, new_x=XPos.LEFT, new_y=YPos.NEXT)
             self.body(self.base_size - 1.5)
-            self.multi_cell(half, self.lh, SIGN_NOTE, align=Align.C, new_x=XPos.LEFT, new_y=YPos.NEXT)
+            self.multi_cell(half, self.lh, clean(signer.note), align=Align.C, new_x=XPos.LEFT, new_y=YPos.NEXT)
             self.set_xy(x, top + SIGNATURE_HEIGHT - 2 * self.lh)
             self.bold()
-            self.multi_cell(half, self.lh, clean(name), align=Align.C, new_x=XPos.LEFT, new_y=YPos.NEXT)
+            self.multi_cell(half, self.lh, clean(signer.name), align=Align.C, new_x=XPos.LEFT, new_y=YPos.NEXT)
         self.body()
         self.set_xy(self.l_margin, top + SIGNATURE_HEIGHT)
