@@ -45,6 +45,7 @@ class ServiceRuntime:
     consumers: Sequence[ConsumerSpec] = ()
     workers: Mapping[str, Worker] = field(default_factory=dict)
     restart_delay_seconds: float = 2.0
+    shutdown_timeout_seconds: float = 5.0
 
     def __post_init__(self) -> None:
         self._tasks: list[asyncio.Task[None]] = []
@@ -88,9 +89,12 @@ class ServiceRuntime:
     ) -> None:
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if self._tasks:
+            # A loop stuck inside a driver call may ignore cancellation for a while: do not let
+            # it hold the shutdown. What it was doing is redone by the next start (outbox, inbox).
+            _, stuck = await asyncio.wait(self._tasks, timeout=self.shutdown_timeout_seconds)
+            for task in stuck:
+                log.warning("background loop did not stop in time", loop=task.get_name())
         with contextlib.suppress(Exception):
             await self.producer.stop()
         await self.client.close()

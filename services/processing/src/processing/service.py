@@ -386,26 +386,23 @@ async def queue(
 ) -> tuple[int, list[Document]]:
     """The agency's work queue: one query on the current step, oldest deadline first."""
     at = now or datetime.now(UTC)
-    open_case = {"status": CaseStatus.OPEN.value, "current.agency_code": viewer.scope}
-    working = {"$in": [StepStatus.NEW.value, StepStatus.ASSIGNED.value, StepStatus.SUBMITTED.value]}
+    agency = viewer.scope
+    working = {"$in": [f"{agency}:{s.value}" for s in (StepStatus.NEW, StepStatus.ASSIGNED, StepStatus.SUBMITTED)]}
+    query: dict[str, Any]
     if view == "new":
-        query = open_case | {"current.status": StepStatus.NEW.value}
+        query = {"current.queue": f"{agency}:{StepStatus.NEW.value}"}
     elif view == "mine":
-        query = {
-            "status": CaseStatus.OPEN.value,
-            "current.assignee": viewer.subject,
-            "current.status": StepStatus.ASSIGNED.value,
-        }
+        query = {"current.assignee": viewer.subject, "current.queue": f"{agency}:{StepStatus.ASSIGNED.value}"}
     elif view == "approval":
-        query = open_case | {"current.status": StepStatus.SUBMITTED.value}
+        query = {"current.queue": f"{agency}:{StepStatus.SUBMITTED.value}"}
     elif view == "due_soon":
         calendar = await load_calendar(db)
         limit_at = calendar.add_working_time(at, timedelta(hours=due_within_hours)).astimezone(UTC)
-        query = open_case | {"current.status": working, "current.due_at": {"$gte": at, "$lte": limit_at}}
+        query = {"current.queue": working, "current.due_at": {"$gte": at, "$lte": limit_at}}
     elif view == "overdue":
-        query = open_case | {"current.status": working, "current.due_at": {"$lt": at}}
+        query = {"current.queue": working, "current.due_at": {"$lt": at}}
     else:
-        query = {"status": CaseStatus.PAUSED.value, "current.agency_code": viewer.scope}
+        query = {"current.queue": f"{agency}:paused"}
     total = await db[store.CASES].count_documents(query)
     cursor = db[store.CASES].find(query, {"history": 0}).sort([("current.due_at", 1), ("_id", 1)])
     return total, await cursor.skip(offset).limit(limit).to_list(limit)
@@ -434,6 +431,18 @@ def _current(case: Document) -> dict[str, Any]:
 def _refresh_current(case: Document) -> None:
     step = _current(case)
     case["current"] = {k: step[k] for k in ("position", "agency_code", "status", "assignee", "due_at")}
+    case["current"]["queue"] = queue_key(case["status"], step["agency_code"], step["status"])
+
+
+def queue_key(case_status: str, agency: str, step_status: str) -> str | None:
+    """One field that says which queue a case is in (``agency:new``, ``agency:paused``...), so each
+    queue is an equality on the first field of an index: stores that use only an index's first
+    field (SecantusDB) stay fast, and closed cases (None) are out of every queue."""
+    if case_status == CaseStatus.PAUSED:
+        return f"{agency}:paused"
+    if case_status == CaseStatus.OPEN:
+        return f"{agency}:{step_status}"
+    return None
 
 
 def _log(case: Document, action: str, at: datetime, by: str, agency: str, details: dict[str, Any]) -> None:

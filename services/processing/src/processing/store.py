@@ -4,7 +4,8 @@
 steps [{position, agency_code, due_at, status (StepStatus), assignee, work: [{at, by, note,
 document_ref}], started_at, completed_at, result}], ``current`` (a copy of the current step's
 position, agency_code, status, assignee, due_at: what the work queues filter on), received_at,
-deadline_at (reception's appointment, moved by supplements and apologies), paused_at, history.
+``current.queue`` names the work queue the case is in (``<agency>:<step status>`` or ``<agency>:paused``, None
+once closed). deadline_at (reception's appointment, moved by supplements and apologies), paused_at, history.
 
 ``audit``: one immutable row per action (case, action, by, role, agency, at, details); only inserted.
 ``province_settings``: the calendar config copied from reception's CalendarChanged.
@@ -26,10 +27,7 @@ INDEXES = (
         (
             IndexModel([("steps.agency_code", ASCENDING), ("status", ASCENDING)], name="agency_status"),
             IndexModel([("deadline_at", ASCENDING)], name="deadline"),
-            IndexModel(
-                [("current.agency_code", ASCENDING), ("current.status", ASCENDING), ("current.due_at", ASCENDING)],
-                name="queue",
-            ),
+            IndexModel([("current.queue", ASCENDING), ("current.due_at", ASCENDING)], name="queue"),
             IndexModel([("current.assignee", ASCENDING), ("current.status", ASCENDING)], name="mine"),
         ),
     ),
