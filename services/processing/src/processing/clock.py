@@ -20,6 +20,9 @@ from motcua_kit.mongo import Document
 from motcua_kit.outbox import Tx, UnitOfWork
 from processing import metrics, store
 from processing.domain.workflow import CaseStatus, StepStatus
+from processing.forms import Agency, Apology, Handover, ProcessSlip
+from processing.forms import apology_pdf as render_apology
+from processing.forms import process_slip_pdf as render_slip
 from processing.service import load_calendar
 
 log = get_logger(__name__)
@@ -221,3 +224,57 @@ def slip_rows(case: Document) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def _unit(step: dict[str, Any]) -> str:
+    return str(step.get("agency_name") or step["agency_code"])
+
+
+def _agency(case: Document, code: str) -> Agency:
+    step = next((s for s in case["steps"] if s["agency_code"] == code), case["steps"][0])
+    return Agency(
+        code=step["agency_code"],
+        name=_unit(step),
+        province_name=case.get("province_name") or case.get("centre_name") or case["centre_code"],
+    )
+
+
+async def apology_pdf(db: AsyncDatabase[Document], *, code: str, viewer: Principal) -> bytes:
+    """Mẫu 04 of an issued apology."""
+    from processing.service import get_case
+
+    case = await get_case(db, code=code, viewer=viewer)
+    apology = case.get("apology")
+    if not apology:
+        raise Conflict("no apology was issued for this dossier", code="no_apology")
+    calendar = await load_calendar(db)
+    form = Apology(
+        agency=_agency(case, apology["agency_code"]),
+        applicant_name=case.get("applicant_name") or "Ông/Bà",
+        dossier_code=code,
+        procedure_name=case["procedure"]["name"],
+        received_at=case["received_at"],
+        original_appointment_at=apology["previous_appointment_at"],
+        reason=apology["reason"],
+        new_appointment_at=apology["new_appointment_at"],
+        issued_at=apology["issued_at"],
+    )
+    return render_apology(form, tz=calendar.zone)
+
+
+async def slip_pdf(db: AsyncDatabase[Document], *, code: str, viewer: Principal) -> bytes:
+    """Mẫu 05 of the case so far."""
+    from processing.service import get_case
+
+    case = await get_case(db, code=code, viewer=viewer)
+    calendar = await load_calendar(db)
+    form = ProcessSlip(
+        agency=_agency(case, case["competent_agency"]),
+        dossier_code=code,
+        procedure_name=case["procedure"]["name"],
+        applicant_name=case.get("applicant_name") or "Ông/Bà",
+        received_at=case["received_at"],
+        appointment_at=case["deadline_at"],
+        handovers=[Handover(**row) for row in slip_rows(case)],
+    )
+    return render_slip(form, tz=calendar.zone)

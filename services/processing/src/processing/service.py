@@ -66,8 +66,11 @@ async def open_case(tx: Tx, event: DossierReceived, calendar: WorkCalendar | Non
         chain=[(s.agency_code, s.share) for s in event.agency_chain],
     )
     now = datetime.now(UTC)
+    names = {s.agency_code: s.agency_name for s in event.agency_chain}
     case = {
         "_id": event.dossier_code,
+        "province_name": event.province_name,
+        "original_appointment_at": event.appointment_at,
         "procedure": event.procedure.model_dump(),
         "centre_code": event.centre_code,
         "centre_name": event.centre_name,
@@ -81,6 +84,7 @@ async def open_case(tx: Tx, event: DossierReceived, calendar: WorkCalendar | Non
             {
                 "position": s.position,
                 "agency_code": s.agency_code,
+                "agency_name": names.get(s.agency_code),
                 "due_at": s.due_at.astimezone(UTC),
                 "status": (StepStatus.NEW if s.position == 1 else StepStatus.WAITING).value,
                 "assignee": None,

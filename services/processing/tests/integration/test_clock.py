@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
+from pypdf import PdfReader
 
 from motcua_devstack.testing import LocalStack, eventually, produce_event, read_topic, running_app, token
 from motcua_devstack.testing import sample_dossier_received as sample
@@ -116,6 +118,10 @@ async def test_an_apology_moves_every_deadline_once_and_not_too_late(
     assert datetime.fromisoformat(issued.json()["deadline_at"]) == datetime.fromisoformat(new_date)
     again = await http.post(f"/cases/{code}/apology", json=body, headers=land_leader)
     assert again.status_code == 409 and again.json()["error"] == "apology_exists"
+    pdf = await http.get(f"/cases/{code}/apology.pdf", headers=land_leader)
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ" in text and code in text and "Nguyễn Thị Hoa" in text
 
     now = datetime.now(UTC)
     tight = await open_case(
@@ -154,6 +160,11 @@ async def test_the_process_control_slip_has_a_row_per_hand_over(two_replicas: An
         (TAX, "Bộ phận một cửa"),
     ]
     assert [row["result"] for row in slip] == [None, "early", "early"]
+    pdf = await http.get(f"/cases/{code}/slip.pdf", headers=tax_leader)
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ" in text and "trước hạn" in text
+    no_apology = await http.get(f"/cases/{code}/apology.pdf", headers=tax_leader)
+    assert no_apology.status_code == 409
 
     auditor = token(local_stack, "auditor", "H56")
     today = datetime.now(UTC).date().isoformat()

@@ -60,6 +60,11 @@ async def test_counter_intake_issues_code_and_appointment_and_publishes_event(
     event = DossierReceived.model_validate_json(first.value)
     assert [s.agency_code for s in event.agency_chain] == ["000.00.13.H56", "000.00.45.H56"]
     assert [s.share for s in event.agency_chain] == [0.75, 0.25]
+    assert [s.agency_name for s in event.agency_chain] == [
+        "Sở Nông nghiệp và Môi trường tỉnh Khánh Hòa",
+        "Thuế tỉnh Khánh Hòa",
+    ]
+    assert event.province_name == "Tỉnh Khánh Hòa"
     assert event.appointment_at == appointment and event.limit_working_hours == 160
     assert event.return_channel == "post" and event.applicant.phone == "0905123456"
 

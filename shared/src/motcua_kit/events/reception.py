@@ -36,6 +36,7 @@ class ProcedureRef(BaseModel):
 class ChainStep(BaseModel):
     agency_code: str
     share: float = Field(gt=0, le=1, description="Share of the legal limit given to this step.")
+    agency_name: str | None = None
 
 
 class _DossierFacts(DossierEvent):
@@ -73,6 +74,7 @@ class DossierReceived(_DossierFacts):
     appointment_at: datetime
     limit_working_hours: float
     received_by: str
+    province_name: str | None = None
 
 
 class SupplementRequested(DossierEvent):

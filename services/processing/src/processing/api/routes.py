@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from motcua_kit.auth import Principal, Role, require_roles
@@ -242,3 +242,29 @@ async def performance_report(
             headers={"Content-Disposition": f'attachment; filename="hieu-qua-{date_from}-{date_to}.csv"'},
         )
     return {"date_from": date_from, "date_to": date_to, "by": by, "rows": [r.as_dict() for r in rows]}
+
+
+def _pdf(content: bytes, filename: str) -> Any:
+    from fastapi.responses import Response
+
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+    )
+
+
+@router.get("/cases/{code}/apology.pdf", response_class=Response)
+async def apology_pdf(code: str, rt: Runtime, viewer: AgencyStaff) -> Any:
+    """Mẫu 04, printable A5."""
+    return _pdf(await clock.apology_pdf(rt.db, code=code, viewer=viewer), f"mau-04-{_ascii(code)}.pdf")
+
+
+@router.get("/cases/{code}/slip.pdf", response_class=Response)
+async def slip_pdf(code: str, rt: Runtime, viewer: AgencyStaff) -> Any:
+    """Mẫu 05, printable A4."""
+    return _pdf(await clock.slip_pdf(rt.db, code=code, viewer=viewer), f"mau-05-{_ascii(code)}.pdf")
+
+
+def _ascii(code: str) -> str:
+    return "".join(c if c.isascii() and (c.isalnum() or c in ".-") else "_" for c in code)

@@ -235,6 +235,7 @@ async def _write(
     code = dossier_code(centre["_id"], local_day, seq)
     texts = [r[1] if isinstance(r, tuple) else r for r in reasons]
     dossier = new_dossier(code, centre, raw_procedure, request, actor, at, lookup_base_url, pickup_id)
+    await _add_names(tx, dossier)
     if outcome == "receive":
         apply_receipt(dossier, procedure, calendar, at, actor)
     elif outcome == "submit":
@@ -313,6 +314,19 @@ def new_dossier(
     }
 
 
+async def _add_names(tx: Tx, dossier: Document) -> None:
+    """The agencies' and the province's names, which the agencies print on their forms."""
+    codes = [s["agency_code"] for s in dossier["agency_chain"]]
+    names = {
+        a["_id"]: a["name"]
+        for a in await tx.db[store.AGENCIES].find({"_id": {"$in": codes}}, session=tx.session).to_list(None)
+    }
+    for step in dossier["agency_chain"]:
+        step["agency_name"] = names.get(step["agency_code"])
+    province = await tx.db[store.SETTINGS].find_one({"_id": "province"}, session=tx.session)
+    dossier["province_name"] = province.get("name") if province else None
+
+
 def apply_receipt(dossier: Document, procedure: Procedure, calendar: WorkCalendar, at: datetime, actor: Actor) -> None:
     """Status 2: the legal clock starts and the appointment is fixed."""
     try:
@@ -356,6 +370,7 @@ def received_event(dossier: Document) -> DossierReceived:
         **_facts(dossier),
         competent_agency=dossier["competent_agency"],
         agency_chain=[ChainStep(**s) for s in dossier["agency_chain"]],
+        province_name=dossier.get("province_name"),
         received_at=dossier["received_at"],
         clock_started_at=dossier["clock_started_at"],
         appointment_at=dossier["appointment_at"],
