@@ -231,3 +231,37 @@ async def test_overdue_and_due_soon_queues(processing: Processing) -> None:
     overdue = (await p.http.get("/queues/overdue", headers=officer)).json()
     assert [c["code"] for c in overdue["items"]] == [code]
     assert (await p.http.get("/queues/later", headers=officer)).status_code == 422
+
+
+async def test_the_province_calendar_from_reception_sets_step_deadlines(processing: Processing) -> None:
+    from motcua_kit.events import CalendarChanged
+    from motcua_worktime import WorkCalendar
+
+    p = processing
+    received = datetime(2026, 12, 7, 9, 0, tzinfo=VN)  # Monday
+    fields = {
+        "received_at": received,
+        "clock_started_at": received,
+        "appointment_at": datetime(2027, 1, 5, 9, 0, tzinfo=VN),
+    }
+    before = await p.opened(sample(**fields))
+    config = WorkCalendar().to_config()
+    config["overrides"] = [{"date": "2026-12-08", "working": False, "reason": "Nghỉ bù theo quyết định của tỉnh"}]
+    await produce_event(
+        p.stack.bootstrap,
+        p.settings.kafka.topic_prefix,
+        CalendarChanged(province_code="H56", config=config, changed_at=datetime.now(UTC)),
+    )
+
+    async def second_case() -> dict[str, Any] | None:
+        case = await p.opened(sample(**fields))
+        return case if case["steps"][0]["due_at"] != before["steps"][0]["due_at"] else None
+
+    after = await eventually(second_case, message="a case opened with the new calendar")
+    first_before = datetime.fromisoformat(before["steps"][0]["due_at"]).astimezone(VN)
+    first_after = datetime.fromisoformat(after["steps"][0]["due_at"]).astimezone(VN)
+    # 120 working hours from Mon 07/12 09:00: Mon 28/12 09:00; with Tue 08/12 off, one working day later.
+    assert (first_before, first_after) == (
+        datetime(2026, 12, 28, 9, 0, tzinfo=VN),
+        datetime(2026, 12, 29, 9, 0, tzinfo=VN),
+    )
