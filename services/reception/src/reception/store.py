@@ -108,13 +108,22 @@ async def get_dossier(db: AsyncDatabase[Document], code: str) -> Document | None
     return await db[DOSSIERS].find_one({"_id": code})
 
 
+def _window_id(key: str, window_seconds: int, now: datetime) -> str:
+    return f"{key}:{int(now.timestamp()) // window_seconds}"
+
+
+async def hits(db: AsyncDatabase[Document], key: str, *, window_seconds: int, now: datetime) -> int:
+    """The hits of ``key`` in the current fixed window, without counting one."""
+    doc = await db[RATE_LIMITS].find_one({"_id": _window_id(key, window_seconds, now)})
+    return int(doc["n"]) if doc else 0
+
+
 async def hit(db: AsyncDatabase[Document], key: str, *, window_seconds: int, now: datetime) -> int:
     """Counts one hit in the current fixed window of ``key``; returns the hits so far in it."""
-    window = int(now.timestamp()) // window_seconds
     for attempt in (1, 2):
         try:
             doc = await db[RATE_LIMITS].find_one_and_update(
-                {"_id": f"{key}:{window}"},
+                {"_id": _window_id(key, window_seconds, now)},
                 {"$inc": {"n": 1}, "$setOnInsert": {"expires_at": now + timedelta(seconds=2 * window_seconds)}},
                 upsert=True,
                 return_document=ReturnDocument.AFTER,

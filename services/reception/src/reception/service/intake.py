@@ -143,7 +143,7 @@ async def register_pickup(tx: Tx, event: PickupHandedOver, *, lookup_base_url: s
         request,
         actor,
         outcome,
-        problems,
+        [message for _, message in problems],
         lookup_base_url,
         event.handed_over_at,
         calendar,
@@ -222,7 +222,7 @@ async def _write(
     request: DossierIn,
     actor: Actor,
     outcome: Outcome,
-    reasons: list[str] | list[tuple[str, str]],
+    reasons: list[str],
     lookup_base_url: str,
     at: datetime,
     calendar: WorkCalendar,
@@ -233,26 +233,26 @@ async def _write(
     local_day = at.astimezone(ZoneInfo(calendar.timezone)).date()
     seq = await store.next_sequence(tx.db, tx.session, sequence_key(centre["_id"], local_day))
     code = dossier_code(centre["_id"], local_day, seq)
-    texts = [r[1] if isinstance(r, tuple) else r for r in reasons]
-    dossier = new_dossier(code, centre, raw_procedure, request, actor, at, lookup_base_url, pickup_id)
+    version = int(raw_procedure.get("version", 1))
+    dossier = new_dossier(code, centre, procedure, version, request, actor, at, lookup_base_url, pickup_id)
     await _add_names(tx, dossier)
     if outcome == "receive":
         apply_receipt(dossier, procedure, calendar, at, actor)
     elif outcome == "submit":
         note = "Nộp hồ sơ trực tuyến" if actor.channel == 2 else "Bưu chính chuyển hồ sơ đến trung tâm"
-        if texts:
-            note += ": cần cán bộ kiểm tra (" + "; ".join(texts) + ")"
+        if reasons:
+            note += ": cần cán bộ kiểm tra (" + "; ".join(reasons) + ")"
         add_history(dossier, Status.SUBMITTED, at, actor.subject, centre["_id"], note)
     elif outcome == "request_supplement":
-        dossier["supplement_requests"].append(_supplement_entry(at, actor.subject, texts, clock_running=False))
-        add_history(dossier, Status.SUPPLEMENT_REQUESTED, at, actor.subject, centre["_id"], "; ".join(texts))
+        dossier["supplement_requests"].append(_supplement_entry(at, actor.subject, reasons, clock_running=False))
+        add_history(dossier, Status.SUPPLEMENT_REQUESTED, at, actor.subject, centre["_id"], "; ".join(reasons))
     else:
-        dossier.update(refusal_reasons=texts, refused_at=at)
-        add_history(dossier, Status.REFUSED, at, actor.subject, centre["_id"], "; ".join(texts))
+        dossier.update(refusal_reasons=reasons, refused_at=at)
+        add_history(dossier, Status.REFUSED, at, actor.subject, centre["_id"], "; ".join(reasons))
     await tx.db[store.DOSSIERS].insert_one(dossier, session=tx.session)
     if idempotency:  # same transaction: two concurrent retries cannot both create a dossier
         await tx.db[store.IDEMPOTENCY].insert_one({**idempotency, "dossier_code": code}, session=tx.session)
-    await tx.publish(_event_for(outcome, dossier, texts, actor, at))
+    await tx.publish(_event_for(outcome, dossier, reasons, actor, at))
     _count(outcome, actor.channel, centre["_id"])
     return dossier
 
@@ -260,14 +260,14 @@ async def _write(
 def new_dossier(
     code: str,
     centre: Document,
-    raw_procedure: Document,
+    procedure: Procedure,
+    version: int,
     request: DossierIn,
     actor: Actor,
     at: datetime,
     lookup_base_url: str,
     pickup_id: str | None,
 ) -> Document:
-    procedure = Procedure.model_validate(raw_procedure)
     return {
         "_id": code,
         "centre_code": centre["_id"],
@@ -277,7 +277,7 @@ def new_dossier(
             "name": procedure.name,
             "field": procedure.field,
             "level": procedure.level,
-            "version": int(raw_procedure.get("version", 1)),
+            "version": version,
         },
         "procedure_snapshot": procedure.model_dump(),
         "competent_agency": procedure.competent_agency,

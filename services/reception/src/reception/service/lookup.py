@@ -72,18 +72,12 @@ async def find_for_citizen(
         await store.hit(db, failures_key, window_seconds=3600, now=at)
         metrics.record_lookup("not_found")
         raise NotFound(NOT_FOUND)
-    if await _failures(db, failures_key, at) > limits.failures_per_code_per_hour:
+    if await store.hits(db, failures_key, window_seconds=3600, now=at) > limits.failures_per_code_per_hour:
         metrics.record_lookup("limited")
         raise NotFound(NOT_FOUND)  # too many wrong factors for this code: answer as if it did not match
     metrics.record_lookup("found")
     assert dossier is not None
     return dossier
-
-
-async def _failures(db: AsyncDatabase[Document], key: str, at: datetime) -> int:
-    window = int(at.timestamp()) // 3600
-    doc = await db[store.RATE_LIMITS].find_one({"_id": f"{key}:{window}"})
-    return int(doc["n"]) if doc else 0
 
 
 def _matches(dossier: Document | None, factor: SecondFactor) -> bool:
@@ -126,9 +120,10 @@ def citizen_view(dossier: Document) -> dict[str, Any]:
 
 
 def _public_note(entry: dict[str, Any]) -> str | None:
-    if entry.get("event") in (None, "DossierResolved", "AgencySupplementRequested", "ProcessingStopped"):
-        return entry.get("note")
-    return entry.get("note") if entry.get("event") != "CaseOpened" else "Hồ sơ được chuyển đến cơ quan xử lý"
+    """The history note as the citizen reads it; an agency's internal routing becomes a plain sentence."""
+    if entry.get("event") == "CaseOpened":
+        return "Hồ sơ được chuyển đến cơ quan xử lý"
+    return entry.get("note")
 
 
 def expected_from_citizen(dossier: Document) -> str | None:
