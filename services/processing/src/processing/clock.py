@@ -23,7 +23,7 @@ from processing.domain.workflow import CaseStatus, StepStatus
 from processing.forms import Agency, Apology, Handover, ProcessSlip
 from processing.forms import apology_pdf as render_apology
 from processing.forms import process_slip_pdf as render_slip
-from processing.service import load_calendar
+from processing.service import get_case, load_calendar
 
 log = get_logger(__name__)
 WORKING = [StepStatus.NEW.value, StepStatus.ASSIGNED.value, StepStatus.SUBMITTED.value, StepStatus.APPROVED.value]
@@ -241,8 +241,6 @@ def _agency(case: Document, code: str) -> Agency:
 
 async def apology_pdf(db: AsyncDatabase[Document], *, code: str, viewer: Principal) -> bytes:
     """Mẫu 04 of an issued apology."""
-    from processing.service import get_case
-
     case = await get_case(db, code=code, viewer=viewer)
     apology = case.get("apology")
     if not apology:
@@ -264,8 +262,6 @@ async def apology_pdf(db: AsyncDatabase[Document], *, code: str, viewer: Princip
 
 async def slip_pdf(db: AsyncDatabase[Document], *, code: str, viewer: Principal) -> bytes:
     """Mẫu 05 of the case so far."""
-    from processing.service import get_case
-
     case = await get_case(db, code=code, viewer=viewer)
     calendar = await load_calendar(db)
     form = ProcessSlip(
