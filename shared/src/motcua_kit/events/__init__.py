@@ -13,6 +13,7 @@ from motcua_kit.events.postal import (
     ResultDeliveryPlanned,
     ResultHandedToPost,
     ShipmentCreated,
+    ShipmentLate,
     ShipmentReturned,
     ShipmentStatusChanged,
 )
@@ -32,6 +33,7 @@ from motcua_kit.events.processing import (
 )
 from motcua_kit.events.reception import (
     CalendarChanged,
+    CentreChanged,
     DossierRated,
     DossierReceived,
     DossierRefused,
@@ -55,6 +57,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     ResultReturned,
     DossierRated,
     ProcedureChanged,
+    CentreChanged,
     CalendarChanged,
     # processing
     CaseOpened,
@@ -80,6 +83,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     DeliveryAttemptFailed,
     ResultDelivered,
     ShipmentReturned,
+    ShipmentLate,
     # notify
     NotificationSent,
     NotificationDelivered,
@@ -100,6 +104,7 @@ __all__ = [
     "ApologyIssued",
     "CalendarChanged",
     "CaseHandedOver",
+    "CentreChanged",
     "CaseOpened",
     "DeadlineApproaching",
     "DeliveryAttemptFailed",
@@ -127,6 +132,7 @@ __all__ = [
     "ResultHandedToPost",
     "ResultReturned",
     "ShipmentCreated",
+    "ShipmentLate",
     "ShipmentReturned",
     "ShipmentStatusChanged",
     "StepAssigned",

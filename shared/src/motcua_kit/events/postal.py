@@ -18,6 +18,8 @@ from motcua_kit.events.topics import POSTAL_SHIPMENTS
 ShipmentStatus = Literal[
     "created", "picked_up", "in_transit", "out_for_delivery", "delivered", "delivery_failed", "returned_to_sender"
 ]
+FailureKind = Literal["recipient_absent", "address_problem", "refused", "other"]
+"""Why a delivery attempt failed: an address problem or a refusal is recorded as such, with its reason."""
 
 
 class PickupEvent(Event):
@@ -122,6 +124,7 @@ class ShipmentStatusChanged(DossierEvent):
     at: datetime
     attempt: int | None = None
     reason: str | None = None
+    source: Literal["webhook", "poll", "partner"] = "webhook"
 
 
 class DeliveryAttemptFailed(DossierEvent):
@@ -134,7 +137,8 @@ class DeliveryAttemptFailed(DossierEvent):
     attempt: int
     reason: str
     failed_at: datetime
-    next_attempt_after: datetime | None
+    next_attempt_after: datetime | None = Field(description="None when no attempt is left: the result goes back.")
+    kind: FailureKind = "other"
 
 
 class ResultDelivered(DossierEvent):
@@ -147,6 +151,7 @@ class ResultDelivered(DossierEvent):
     delivered_at: datetime
     recipient_checked: bool
     recipient_relation: Literal["self", "authorised"] = "self"
+    late: bool = Field(default=False, description="Delivered after the shipment's transit target date.")
 
 
 class ShipmentReturned(DossierEvent):
@@ -159,3 +164,14 @@ class ShipmentReturned(DossierEvent):
     returned_at: datetime
     reason: str
     attempts: int
+
+
+class ShipmentLate(DossierEvent):
+    """The shipment missed its transit target date (J+n) and is not delivered yet."""
+
+    event_type: ClassVar[str] = "ShipmentLate"
+    topic: ClassVar[str] = POSTAL_SHIPMENTS
+
+    tracking_number: str
+    target_date: date
+    flagged_at: datetime

@@ -164,6 +164,25 @@ class ProcedureChanged(Event):
         return self.procedure_code
 
 
+class CentreChanged(Event):
+    """A centre of the province was added or its details changed (name, address, contacts)."""
+
+    event_type: ClassVar[str] = "CentreChanged"
+    topic: ClassVar[str] = RECEPTION_CATALOGUE
+
+    centre_code: str
+    name: str
+    level: Literal["province", "commune"]
+    address: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    changed_at: datetime
+
+    @property
+    def key(self) -> str:
+        return f"centre:{self.centre_code}"
+
+
 class CalendarChanged(Event):
     """The province's working hours or holiday overrides changed; ``config`` is the whole calendar."""
 
