@@ -221,6 +221,14 @@ async def set_procedure_search_text(
     await db[PROCEDURES].update_one({"_id": code}, {"$set": {"search_text": text}}, session=session)
 
 
+async def find_centres(
+    db: AsyncDatabase[Document], codes: list[str], session: AsyncClientSession | None = None
+) -> dict[str, Document]:
+    """The stored documents of the centres ``codes`` that exist, by code."""
+    docs = await db[CENTRES].find({"_id": {"$in": codes}}, session=session).to_list(None)
+    return {d["_id"]: d for d in docs}
+
+
 async def agency_codes(db: AsyncDatabase[Document], session: AsyncClientSession | None = None) -> set[str]:
     return {d["_id"] for d in await db[AGENCIES].find({}, {"_id": 1}, session=session).to_list(None)}
 

@@ -12,11 +12,13 @@ import httpx
 import pytest
 
 from motcua_devstack.testing import LocalStack, eventually, read_topic, running_app, seed_catalogue, token
-from motcua_kit.events import CalendarChanged, Envelope, ProcedureChanged
+from motcua_kit.events import CalendarChanged, CentreChanged, Envelope, ProcedureChanged
 from motcua_kit.outbox import outbox_backlog
 from reception.catalogue_csv import COLUMNS
 from reception.main import create_app
 from reception.settings import ReceptionSettings
+
+from .conftest import OTHER_CENTRE, Reception
 
 pytestmark = pytest.mark.integration
 
@@ -153,6 +155,7 @@ async def test_reimporting_the_same_file_changes_nothing(client: httpx.AsyncClie
         "procedures_updated": 0,
         "procedures_unchanged": 11,
         "calendar_changed": False,
+        "centres_changed": 0,
     }
     catalogue = seed_catalogue()
     next(p for p in catalogue["procedures"] if p["code"] == BIRTH)["limit"]["value"] = 2
@@ -204,6 +207,52 @@ async def test_search_filters_and_paging(client: httpx.AsyncClient, local_stack:
     assert await codes(active=False) == [BIRTH]
     assert len(await codes(active=True, limit=200)) == 10
     assert (await client.get("/procedures", params={"limit": 201}, headers=staff)).status_code == 422
+
+
+# --- centres -----------------------------------------------------------------------------------------
+
+
+async def test_an_import_publishes_the_new_and_changed_centres(reception: Reception) -> None:
+    """One CentreChanged per centre on the first import; a changed address publishes that centre only."""
+    topic = reception.prefix + "reception.catalogue"
+
+    async def centre_events(at_least: int) -> dict[str, list[Any]]:
+        async def records() -> dict[str, list[Any]]:
+            found: dict[str, list[Any]] = {}
+            for r in await read_topic(reception.stack.bootstrap, topic, idle_seconds=0.3):
+                if Envelope.from_headers(r.headers).event_type == "CentreChanged":
+                    found.setdefault(r.key.decode(), []).append(r)
+            return found if sum(map(len, found.values())) >= at_least else {}
+
+        return await eventually(records, message=f"{at_least} CentreChanged events")
+
+    centres = seed_catalogue()["centres"]
+    first = await centre_events(len(centres))
+    assert sorted(first) == sorted(f"centre:{c['code']}" for c in centres)
+    for centre in centres:
+        [record] = first[f"centre:{centre['code']}"]
+        event = CentreChanged.model_validate_json(record.value)
+        assert event.key == record.key.decode()
+        assert event.model_dump(exclude={"changed_at"}) == {"centre_code": centre["code"]} | {
+            k: v for k, v in centre.items() if k != "code"
+        }
+
+    catalogue = seed_catalogue()
+    moved = next(c for c in catalogue["centres"] if c["code"] == OTHER_CENTRE)
+    moved["address"] = "Số 10 Trần Phú, phường Nha Trang, tỉnh Khánh Hòa"
+    headers = admin(reception.stack)
+    changed = await reception.http.post("/catalogue/import", json=catalogue, headers=headers)
+    assert changed.status_code == 200 and changed.json()["centres_changed"] == 1, changed.text
+    after = await centre_events(len(centres) + 1)
+    assert [len(after[f"centre:{c['code']}"]) for c in centres] == [
+        2 if c["code"] == OTHER_CENTRE else 1 for c in centres
+    ]
+    assert CentreChanged.model_validate_json(after[f"centre:{OTHER_CENTRE}"][-1].value).address == moved["address"]
+
+    same = await reception.http.post("/catalogue/import", json=catalogue, headers=headers)
+    assert same.status_code == 200 and same.json()["centres_changed"] == 0, same.text
+    await eventually(lambda: relayed(reception.rt.db), message="every event relayed")
+    assert sum(map(len, (await centre_events(0)).values())) == len(centres) + 1
 
 
 # --- CSV ----------------------------------------------------------------------------------------------

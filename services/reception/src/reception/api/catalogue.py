@@ -43,6 +43,7 @@ class CatalogueImportOut(ImportResultOut):
     procedures_updated: int
     procedures_unchanged: int
     calendar_changed: bool
+    centres_changed: int
 
 
 class ProcedureOut(Procedure):
@@ -123,7 +124,7 @@ async def import_catalogue(body: CatalogueImport, rt: Runtime, admin: CentreAdmi
     """Load the province's centres, agencies, procedures and working-time calendar (a whole JSON file).
 
     Procedures whose content changed get a new version and a ProcedureChanged event; a changed
-    calendar publishes CalendarChanged."""
+    calendar publishes CalendarChanged, each new or changed centre CentreChanged."""
     result = await catalogue.import_catalogue(rt.uow, body, by=admin.subject)
     return CatalogueImportOut(**result.__dict__)
 

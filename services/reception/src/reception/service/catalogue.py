@@ -8,6 +8,9 @@ and publishes nothing. A dossier keeps the version it was received under (intake
 The calendar is the config dict of ``motcua_worktime.WorkCalendar`` in ``province_settings``
 (``_id`` = "calendar"); every change publishes ``CalendarChanged`` with the whole config, and intake
 reads it from the database on every dossier, so an edit applies to the next intake without a release.
+
+An import publishes ``CentreChanged`` for each centre that is new or whose name, level, address, phone
+or email differ from the stored ones (for the postal service, which needs the centres' addresses).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from motcua_kit.errors import Conflict, Invalid, NotFound
-from motcua_kit.events import CalendarChanged, ProcedureChanged
+from motcua_kit.events import CalendarChanged, CentreChanged, ProcedureChanged
 from motcua_kit.mongo import Document
 from motcua_kit.outbox import Tx, UnitOfWork
 from motcua_worktime import WorkCalendar
@@ -32,6 +35,7 @@ from reception.catalogue_csv import parse_procedures
 from reception.domain.catalogue import (
     CalendarDay,
     CatalogueImport,
+    Centre,
     Procedure,
     ProcedureChange,
     calendar_days,
@@ -47,6 +51,7 @@ from reception.domain.catalogue import (
 T = TypeVar("T")
 CALENDAR = "calendar"
 PROVINCE = "province"
+CENTRE_FIELDS = ("name", "level", "address", "phone", "email")
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,7 @@ class ImportResult:
     procedures_updated: int = 0
     procedures_unchanged: int = 0
     calendar_changed: bool = False
+    centres_changed: int = 0
 
 
 @dataclass(frozen=True)
@@ -224,20 +230,20 @@ async def import_catalogue(
     uow: UnitOfWork, catalogue: CatalogueImport, *, by: str = "import", now: datetime | None = None
 ) -> ImportResult:
     """Replaces the province's centres, agencies and calendar with the file's, and saves its procedures
-    (a new version only for those whose content changed)."""
+    (a new version only for those whose content changed); publishes the new or changed centres."""
     calendar = _checked(lambda: normalised_calendar(catalogue.calendar_config()))
     at = now or datetime.now(UTC)
 
-    async def work(tx: Tx) -> tuple[Counter[str], bool]:
+    async def work(tx: Tx) -> tuple[Counter[str], bool, int]:
         db, s = tx.db, tx.session
-        await store.upsert_all(db, s, store.CENTRES, [{"_id": c.code, **c.model_dump()} for c in catalogue.centres])
+        centres_changed = await _store_centres(tx, catalogue.centres, at=at)
         await store.upsert_all(db, s, store.AGENCIES, [{"_id": a.code, **a.model_dump()} for a in catalogue.agencies])
         counts = await _save_all(tx, catalogue.procedures, by=by, at=at)
         await store.upsert_all(db, s, store.SETTINGS, [{"_id": PROVINCE, **catalogue.province.model_dump()}])
         changed = await _store_calendar(tx, calendar, catalogue.province.code, by=by, at=at)
-        return counts, changed
+        return counts, changed, centres_changed
 
-    counts, calendar_changed = await uow.run(work)
+    counts, calendar_changed, centres_changed = await uow.run(work)
     return ImportResult(
         centres=len(catalogue.centres),
         agencies=len(catalogue.agencies),
@@ -247,6 +253,7 @@ async def import_catalogue(
         procedures_updated=counts["updated"],
         procedures_unchanged=counts["unchanged"],
         calendar_changed=calendar_changed,
+        centres_changed=centres_changed,
     )
 
 
@@ -273,6 +280,36 @@ async def import_csv(uow: UnitOfWork, data: bytes, *, by: str, now: datetime | N
         procedures_updated=counts["updated"],
         procedures_unchanged=counts["unchanged"],
     )
+
+
+# --- centres ------------------------------------------------------------------------------------------
+
+
+async def _store_centres(tx: Tx, centres: Iterable[Centre], *, at: datetime) -> int:
+    """Stores and publishes each centre that is new or differs from the stored one; returns how many."""
+    wanted = list(centres)
+    current = await store.find_centres(tx.db, [c.code for c in wanted], tx.session)
+    changed = 0
+    for centre in wanted:
+        doc = {"_id": centre.code, **centre.model_dump()}
+        stored = current.get(centre.code)
+        if stored is not None and all(stored.get(f) == doc[f] for f in CENTRE_FIELDS):
+            continue
+        await store.upsert_all(tx.db, tx.session, store.CENTRES, [doc])
+        await tx.publish(
+            CentreChanged(
+                centre_code=centre.code,
+                name=centre.name,
+                level=centre.level,
+                address=centre.address,
+                phone=centre.phone,
+                email=centre.email,
+                changed_at=at,
+            )
+        )
+        current[centre.code] = doc
+        changed += 1
+    return changed
 
 
 # --- calendar -----------------------------------------------------------------------------------------
