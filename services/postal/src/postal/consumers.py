@@ -1,17 +1,47 @@
-"""Thin consumers: validate (done by the kit), then call one use case."""
+"""Thin consumers: the kit validates each event; here each type calls one use case."""
 
 from __future__ import annotations
 
-from motcua_kit.events import DossierReceived, Envelope
-from motcua_kit.events.topics import RECEPTION_DOSSIERS
+from motcua_kit.events import (
+    CalendarChanged,
+    CentreChanged,
+    DossierReceived,
+    DossierResolved,
+    Envelope,
+    ProcedureChanged,
+)
+from motcua_kit.events.topics import PROCESSING_CASES, RECEPTION_CATALOGUE, RECEPTION_DOSSIERS
 from motcua_kit.outbox import Tx
 from motcua_kit.runtime import ConsumerSpec
-from postal import service
+from postal.service import catalogue, deliveries
+from postal.service.common import Rules
 
 
-async def on_received(event: DossierReceived, tx: Tx, _: Envelope) -> None:
-    await service.plan_result_delivery(tx, event)
+def consumer_specs(rules: Rules) -> list[ConsumerSpec]:
+    async def on_received(event: DossierReceived, tx: Tx, _: Envelope) -> None:
+        await deliveries.plan(tx, event, rules)
 
+    async def on_resolved(event: DossierResolved, tx: Tx, _: Envelope) -> None:
+        await deliveries.on_resolved(tx, event)
 
-def consumer_specs() -> list[ConsumerSpec]:
-    return [ConsumerSpec("dossiers", [RECEPTION_DOSSIERS], {DossierReceived: on_received})]
+    async def on_centre(event: CentreChanged, tx: Tx, _: Envelope) -> None:
+        await catalogue.save_centre(tx, event)
+
+    async def on_procedure(event: ProcedureChanged, tx: Tx, _: Envelope) -> None:
+        await catalogue.save_procedure(tx, event)
+
+    async def on_calendar(event: CalendarChanged, tx: Tx, _: Envelope) -> None:
+        await catalogue.save_calendar(tx, event)
+
+    return [
+        ConsumerSpec(
+            "dossiers",
+            [RECEPTION_DOSSIERS, PROCESSING_CASES],
+            {DossierReceived: on_received, DossierResolved: on_resolved},
+        ),
+        ConsumerSpec(
+            "catalogue",
+            [RECEPTION_CATALOGUE],
+            {CentreChanged: on_centre, ProcedureChanged: on_procedure, CalendarChanged: on_calendar},
+        ),
+    ]

@@ -1,0 +1,1 @@
+"""Outside parties postal talks to: the carrier. Each has a local stand-in in motcua_devstack."""

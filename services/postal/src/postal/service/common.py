@@ -1,0 +1,87 @@
+"""What the use cases share: the rules from settings, the calendar, history entries, access."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+
+from motcua_kit.auth import Principal, Role
+from motcua_kit.errors import NotFound
+from motcua_kit.mongo import Document
+from motcua_worktime import WorkCalendar
+from postal import store
+from postal.domain.addresses import PostalAddress
+from postal.domain.transit import TransitRules
+from postal.settings import PostalSettings
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The settings the rules need, in one value passed to the use cases."""
+
+    carrier: str
+    partner: str
+    transit: TransitRules
+    max_attempts: int
+    redelivery_working_days: int
+
+    @classmethod
+    def from_settings(cls, s: PostalSettings) -> Rules:
+        return cls(
+            carrier=s.carrier.code,
+            partner=s.carrier.partner,
+            transit=s.transit,
+            max_attempts=s.max_delivery_attempts,
+            redelivery_working_days=s.redelivery_working_days,
+        )
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+async def load_calendar(db: AsyncDatabase[Document], session: AsyncClientSession | None = None) -> WorkCalendar:
+    """The province's calendar as reception last published it; the statutory one until then."""
+    doc = await db[store.SETTINGS].find_one({"_id": "calendar"}, session=session)
+    return WorkCalendar.from_config(doc["config"]) if doc else WorkCalendar()
+
+
+def local_day(calendar: WorkCalendar, at: datetime) -> date:
+    return at.astimezone(calendar.zone).date()
+
+
+def history_entry(status: str, at: datetime, source: str, **details: Any) -> Document:
+    return {"status": status, "at": at, "source": source, **{k: v for k, v in details.items() if v is not None}}
+
+
+def address_doc(address: PostalAddress) -> Document:
+    return {"street": address.street, "commune": address.commune, "province": address.province}
+
+
+def address_of(doc: Document) -> PostalAddress:
+    return PostalAddress(street=doc["street"], commune=doc["commune"], province=doc["province"])
+
+
+def task(kind: str, due_at: datetime) -> Document:
+    return {"kind": kind, "due_at": due_at, "attempts": 0, "lease_until": EPOCH, "last_error": None, "stuck": False}
+
+
+def can_see(viewer: Principal, shipment: Document) -> bool:
+    if viewer.role is Role.AUDITOR:
+        return True
+    if viewer.role is Role.POSTAL_PARTNER:
+        return viewer.scope == shipment.get("partner")
+    return viewer.scope == shipment.get("centre_code")
+
+
+async def shipment_for(db: AsyncDatabase[Document], shipment_id: str, viewer: Principal, what: str) -> Document:
+    doc = await db[store.SHIPMENTS].find_one({"_id": shipment_id})
+    if doc is None or not can_see(viewer, doc):
+        raise NotFound(f"no {what}")
+    return doc
