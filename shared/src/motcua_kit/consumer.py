@@ -57,6 +57,15 @@ DLQ_HEADER_PREFIX = "dlq-"
 Handler = Callable[[Any, Tx, Envelope], Awaitable[None]]
 
 
+def describe_error(exc: BaseException) -> str:
+    """An error for logs and dead-letter headers. Validation errors are described without the values
+    that failed: those are phone numbers, ID numbers and addresses."""
+    if isinstance(exc, ValidationError):
+        parts = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_input=False)]
+        return f"{exc.error_count()} validation error(s) for {exc.title}: " + "; ".join(parts)
+    return repr(exc)
+
+
 class PermanentError(Exception):
     """Raised by a handler when retrying cannot succeed: the event goes straight to the dead letters."""
 
@@ -206,18 +215,21 @@ class EventConsumer:
         for attempt in range(1, self.settings.max_attempts + 1):
             try:
                 return await self.uow.run(lambda tx: self._handle_once(handler, event, envelope, tx))
-            except (PermanentError, AppError) as exc:
+            except (PermanentError, AppError, ValidationError) as exc:
+                # A model the handler builds from the event fails the same way every time.
                 metrics.record_failed(self.group_id, envelope.event_type)
-                log.error("handler refused the event", error=repr(exc))
-                await self._dead_letter(msg, type(exc).__name__, str(exc), attempts=attempt)
+                log.error("handler refused the event", error=describe_error(exc))
+                await self._dead_letter(msg, type(exc).__name__, describe_error(exc), attempts=attempt)
                 return "dead_lettered"
             except Exception as exc:
                 metrics.record_failed(self.group_id, envelope.event_type)
                 if attempt == self.settings.max_attempts:
-                    log.error("handler failed, dead-lettering", attempts=attempt, error=repr(exc))
-                    await self._dead_letter(msg, type(exc).__name__, str(exc), attempts=attempt)
+                    log.error("handler failed, dead-lettering", attempts=attempt, error=describe_error(exc))
+                    await self._dead_letter(msg, type(exc).__name__, describe_error(exc), attempts=attempt)
                     return "dead_lettered"
-                log.warning("handler failed, retrying", attempt=attempt, retry_in_seconds=delay, error=repr(exc))
+                log.warning(
+                    "handler failed, retrying", attempt=attempt, retry_in_seconds=delay, error=describe_error(exc)
+                )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.settings.backoff_max_seconds)
         raise AssertionError("unreachable")
