@@ -94,6 +94,11 @@ async def request_pickup(
     phone = normalise_phone(order.contact_phone)
     if phone is None:
         raise Invalid("contact_phone must be a Vietnamese phone number, like 0905123456", code="invalid_phone")
+    applicant = dict(order.applicant)
+    if applicant.get("phone"):
+        applicant["phone"] = normalise_phone(applicant["phone"])
+        if applicant["phone"] is None:
+            raise Invalid("applicant.phone must be a Vietnamese mobile number, like 0905123456", code="invalid_phone")
     fingerprint = _fingerprint(order)
     if idempotency_key:
         seen = await uow.db[store.IDEMPOTENCY].find_one({"_id": f"pickup:{idempotency_key}"})
@@ -112,7 +117,7 @@ async def request_pickup(
             "partner": rules.partner,
             "status": "ordering",
             "open": True,
-            "sender": {"name": order.applicant["full_name"], "phone": phone, "address": address_doc(order.address)},
+            "sender": {"name": applicant["full_name"], "phone": phone, "address": address_doc(order.address)},
             "cod_amount_vnd": int(procedure.get("fees_vnd", 0)),
             "task": task("create_order", at),
             "problem": None,
@@ -122,7 +127,7 @@ async def request_pickup(
             "pickup": {
                 "procedure_code": order.procedure_code,
                 "procedure_name": procedure.get("name"),
-                "applicant": order.applicant,
+                "applicant": applicant,
                 "window_start": order.window_start,
                 "window_end": order.window_end,
                 "window_day": local_day(calendar, order.window_start).isoformat(),
