@@ -81,6 +81,10 @@ class Stack:
                 "POSTAL_CARRIER__URL": self.url(self.ports.carrier),
                 "POSTAL_CARRIER__API_KEY": "local-carrier-key",
                 "POSTAL_CARRIER__WEBHOOK_SECRET": "local-webhook-secret",
+                "POSTAL_CARRIER__WEBHOOK_URL": f"{self.url(self.ports.postal)}/carrier/webhooks",
+                # The embedded carrier is quick: poll a parcel it has not reported on for a minute.
+                "POSTAL_SILENCE_SECONDS": "60",
+                "POSTAL_TRACKING_SCAN_SECONDS": "10",
             }
         return env
 
@@ -214,6 +218,7 @@ class Stack:
             "Staff tokens (12 h); more with: motcua token --role ROLE --scope CODE",
             f"  counter officer, {PROVINCIAL_CENTRE}: {self.token('counter_officer', PROVINCIAL_CENTRE)}",
             f"  centre admin, {PROVINCIAL_CENTRE}:    {self.token('centre_admin', PROVINCIAL_CENTRE)}",
+            f"  postal partner, VNPOST-KHH:       {self.token('postal_partner', 'VNPOST-KHH')}",
             "",
             "Receive a first dossier:",
             f"  curl -X POST {self.url(p.reception)}/dossiers -H 'Authorization: Bearer <counter officer token>' \\",
