@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -39,7 +40,7 @@ async def test_the_partner_reports_steps_and_a_late_shipment_is_flagged_once(pos
         return next((s for s in rows if s["dossier_code"] == code), None)
 
     late = await eventually(flagged, message="late shipment flagged")
-    assert late["target_date"] < datetime.now(UTC).date().isoformat()
+    assert late["target_date"] < datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date().isoformat()
 
     r = await postal.http.post(url, json=report("delivered", attempt=1), headers=postal.partner)
     assert r.status_code == 422 and r.json()["error"] == "proof_required"

@@ -7,6 +7,7 @@ import io
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -167,7 +168,7 @@ async def test_the_process_control_slip_has_a_row_per_hand_over(two_replicas: An
     assert no_apology.status_code == 409
 
     auditor = token(local_stack, "auditor", "H56")
-    today = datetime.now(UTC).date().isoformat()
+    today = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date().isoformat()  # the report's days are local
     params = {"date_from": today, "date_to": today}
     mine = (await http.get("/reports/performance", params=params, headers=land_leader)).json()["rows"]
     assert [(r["key"], r["handled"], r["early"], r["backlog"]) for r in mine] == [
