@@ -155,3 +155,25 @@ async def test_cli_serves_logs_json_without_personal_data_and_stops_on_sigint(
     assert messages[-1] == "stand-ins stopped"
     assert PHONE not in log
     assert CITIZEN not in log
+
+
+async def test_open_standins_passes_the_carrier_life(http: httpx.AsyncClient) -> None:
+    config = StandinsConfig(
+        sms_port=0,
+        carrier_port=0,
+        smtp_port=0,
+        mailbox_http_port=0,
+        carrier_auto_advance=True,
+        carrier_step_delay_seconds=0.25,
+        carrier_failure_rate=0.5,
+        carrier_redelivery_delay_seconds=3.0,
+    )
+
+    async with open_standins(config) as running:
+        life = (await http.get(f"{running.carrier.url}/_control/life")).json()
+    async with open_standins(StandinsConfig(sms_port=0, carrier_port=0, smtp_port=0, mailbox_http_port=0)) as running:
+        library_default = (await http.get(f"{running.carrier.url}/_control/life")).json()
+
+    assert (life["auto_advance"], life["step_delay_seconds"]) == (True, 0.25)
+    assert (life["failure_rate"], life["redelivery_delay_seconds"]) == (0.5, 3.0)
+    assert library_default["auto_advance"] is False

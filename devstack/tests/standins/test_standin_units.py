@@ -10,6 +10,7 @@ import logging
 
 import pytest
 
+from motcua_devstack.standins.__main__ import build_parser
 from motcua_devstack.standins._faults import RateLimiter
 from motcua_devstack.standins.carrier import (
     make_tracking_number,
@@ -130,3 +131,44 @@ def test_webhook_signature_formula() -> None:
     assert not verify_webhook("s3cret", "1700000000", body, expected, now=1_700_001_000)
     assert not verify_webhook("other", "1700000000", body, expected, now=1_700_000_100)
     assert not verify_webhook("s3cret", "not-a-number", body, expected)
+
+
+def test_cli_carrier_life_defaults_make_parcels_move() -> None:
+    args = build_parser().parse_args([])
+
+    assert args.carrier_auto_advance is True
+    assert (args.carrier_step_delay, args.carrier_failure_rate, args.carrier_redelivery_delay) == (5.0, 0.1, 20.0)
+
+
+def test_cli_carrier_life_flags() -> None:
+    args = build_parser().parse_args(
+        [
+            "--no-carrier-auto-advance",
+            "--carrier-step-delay",
+            "0.5",
+            "--carrier-failure-rate",
+            "1",
+            "--carrier-redelivery-delay",
+            "0",
+        ]
+    )
+
+    assert args.carrier_auto_advance is False
+    assert (args.carrier_step_delay, args.carrier_failure_rate, args.carrier_redelivery_delay) == (0.5, 1.0, 0.0)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--carrier-failure-rate", "1.5"],
+        ["--carrier-failure-rate", "-0.1"],
+        ["--carrier-step-delay", "-1"],
+        ["--carrier-redelivery-delay", "soon"],
+    ],
+)
+def test_cli_refuses_bad_carrier_life_flags(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        build_parser().parse_args(argv)
+
+    assert exited.value.code == 2
+    assert argv[0] in capsys.readouterr().err

@@ -121,6 +121,12 @@ class StandinsConfig:
     carrier_api_key: str = "local-carrier-key"
     carrier_webhook_secret: str = "local-webhook-secret"
     mail_dir: Path | str | None = None
+    # The carrier's life (see motcua_devstack.standins.carrier). Off here, so tests drive
+    # parcels by hand; the CLI (``motcua up``) turns it on with its own defaults.
+    carrier_auto_advance: bool = False
+    carrier_step_delay_seconds: float = 1.0
+    carrier_failure_rate: float = 0.0
+    carrier_redelivery_delay_seconds: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -157,7 +163,14 @@ async def open_standins(config: StandinsConfig) -> AsyncIterator[RunningStandins
     async with contextlib.AsyncExitStack() as stack:
         smtp = await _start_smtp(stack, store, config.host, config.smtp_port)
         sms_app = create_sms_gateway_app(config.sms_api_key)
-        carrier_app = create_carrier_app(config.carrier_api_key, webhook_secret=config.carrier_webhook_secret)
+        carrier_app = create_carrier_app(
+            config.carrier_api_key,
+            webhook_secret=config.carrier_webhook_secret,
+            auto_advance=config.carrier_auto_advance,
+            step_delay_seconds=config.carrier_step_delay_seconds,
+            failure_rate=config.carrier_failure_rate,
+            redelivery_delay_seconds=config.carrier_redelivery_delay_seconds,
+        )
         # The SMS gateway comes last: once its port answers, everything else does too
         # (the launcher waits on that port).
         carrier = await _start_http(stack, carrier_app, config.host, config.carrier_port, "carrier")
@@ -183,10 +196,15 @@ async def serve_standins(
     carrier_webhook_secret: str,
     mail_dir: Path | str | None,
     ready: asyncio.Event | None = None,
+    carrier_auto_advance: bool = StandinsConfig.carrier_auto_advance,
+    carrier_step_delay_seconds: float = StandinsConfig.carrier_step_delay_seconds,
+    carrier_failure_rate: float = StandinsConfig.carrier_failure_rate,
+    carrier_redelivery_delay_seconds: float = StandinsConfig.carrier_redelivery_delay_seconds,
 ) -> None:
     """Run the stand-ins until this coroutine is cancelled, then shut everything down cleanly.
 
-    ``ready`` (optional) is set once every server accepts connections.
+    ``ready`` (optional) is set once every server accepts connections. The ``carrier_*``
+    options set the carrier's life (see :class:`StandinsConfig`).
     """
     config = StandinsConfig(
         host=host,
@@ -198,6 +216,10 @@ async def serve_standins(
         carrier_api_key=carrier_api_key,
         carrier_webhook_secret=carrier_webhook_secret,
         mail_dir=mail_dir,
+        carrier_auto_advance=carrier_auto_advance,
+        carrier_step_delay_seconds=carrier_step_delay_seconds,
+        carrier_failure_rate=carrier_failure_rate,
+        carrier_redelivery_delay_seconds=carrier_redelivery_delay_seconds,
     )
     async with open_standins(config) as running:
         endpoints = {
