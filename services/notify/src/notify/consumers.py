@@ -5,20 +5,33 @@ from __future__ import annotations
 from datetime import tzinfo
 from zoneinfo import ZoneInfo
 
-from motcua_kit.events import DossierReceived, Envelope
-from motcua_kit.events.topics import RECEPTION_DOSSIERS
+from motcua_kit.events import DossierEvent, Envelope, Event, event_class
+from motcua_kit.events.topics import POSTAL_SHIPMENTS, PROCESSING_CASES, RECEPTION_DOSSIERS
 from motcua_kit.outbox import Tx
 from motcua_kit.runtime import ConsumerSpec
 from notify import service
+from notify.domain import rules
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+TOPICS = (RECEPTION_DOSSIERS, PROCESSING_CASES, POSTAL_SHIPMENTS)
+
+
+def handled_events() -> list[type[Event]]:
+    """The event classes notify reads: those the rules name, plus contact and appointment changes."""
+    classes = [event_class(event_type, 1) for event_type in rules.handled_event_types()]
+    missing = [t for t, cls in zip(rules.handled_event_types(), classes, strict=True) if cls is None]
+    if missing:
+        raise ValueError(f"rules name unknown event types: {', '.join(missing)}")
+    return [cls for cls in classes if cls is not None]
 
 
 def consumer_specs(tz: tzinfo | None = None) -> list[ConsumerSpec]:
-    """``notify.dossiers``: what reception tells about dossiers. ``tz`` dates the messages."""
+    """``notify.dossiers``: what reception, processing and postal tell about dossiers. ``tz`` dates the messages."""
     zone = tz or ZoneInfo(DEFAULT_TIMEZONE)
 
-    async def on_dossier_received(event: DossierReceived, tx: Tx, envelope: Envelope) -> None:
+    async def on_dossier_event(event: DossierEvent, tx: Tx, envelope: Envelope) -> None:
         await service.record_notifications(tx, event, envelope, zone)
 
-    return [ConsumerSpec(name="dossiers", topics=[RECEPTION_DOSSIERS], handlers={DossierReceived: on_dossier_received})]
+    return [
+        ConsumerSpec(name="dossiers", topics=list(TOPICS), handlers=dict.fromkeys(handled_events(), on_dossier_event))
+    ]

@@ -20,6 +20,16 @@ PROVIDER_ERRORS = Counter(
     "notify_provider_errors_total", "Provider calls that failed, by provider and error kind.", ["provider", "kind"]
 )
 
+SKIPPED = Counter(
+    "notify_events_skipped_total",
+    "Events that owed a message but could not be told, by event type and reason.",
+    ["event_type", "reason"],
+)
+
+
+def record_skipped(event_type: str, reason: str) -> None:
+    SKIPPED.labels(event_type, reason).inc()
+
 
 def record_sent(channel: str, provider: str, latency_seconds: float) -> None:
     MESSAGES.labels(channel, provider, "sent").inc()

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Protocol
 
+from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-from motcua_kit.events import DossierReceived, Envelope, NotificationSent
+from motcua_kit.events import DossierEvent, Envelope, NotificationSent
 from motcua_kit.logs import get_logger, mask_text
 from motcua_kit.mongo import Document
 from motcua_kit.outbox import Tx, UnitOfWork
@@ -16,7 +17,10 @@ from notify import metrics, store
 from notify.clients import email as email_client_module
 from notify.clients import sms as sms_client_module
 from notify.clients.errors import PermanentSendError, RetryableSendError, SendError
-from notify.domain.messages import notification_id, render_received
+from notify.domain import rules, templates
+from notify.domain.contacts import DossierContacts
+from notify.domain.messages import messages_for, notification_id
+from notify.domain.templates import Channel, Template
 from notify.settings import NotifySettings
 
 log = get_logger(__name__)
@@ -42,27 +46,73 @@ PROVIDERS = {"sms": sms_client_module.PROVIDER, "email": email_client_module.PRO
 # --- recording what is owed ----------------------------------------------------------------------
 
 
-async def record_notifications(tx: Tx, event: DossierReceived, envelope: Envelope, tz: tzinfo) -> int:
-    """Inside the consumer's transaction: one ``pending`` notification per message owed.
+def template_from_doc(doc: Document) -> Template:
+    return Template(text=doc["text"], subject=doc.get("subject"), html=doc.get("html"), version=doc["version"])
 
-    The id is deterministic, so a replay or a second replica adds nothing.
-    Returns how many were new.
+
+async def current_template(
+    db: AsyncDatabase[Document], key: str, channel: Channel, session: AsyncClientSession | None = None
+) -> Template:
+    """The version in use: the latest edit, else the built-in (version 1)."""
+    doc = await store.current_template(db, key, channel, session)
+    return template_from_doc(doc) if doc else templates.default(key, channel)
+
+
+async def remember_dossier(tx: Tx, event: DossierEvent, now: datetime) -> DossierContacts | None:
+    """Keeps what the event tells about the dossier's contacts and appointment; returns what is known."""
+    if event.event_type in rules.CONTACT_EVENTS:
+        contacts = DossierContacts.from_event(event)  # type: ignore[arg-type]  # a DossierReceived or DossierSubmitted
+        await store.save_dossier(tx.db, tx.session, contacts.code, contacts.to_fields(), now)
+        return contacts
+    attr = rules.APPOINTMENT_EVENTS.get(event.event_type)
+    if attr is not None and (appointment := getattr(event, attr)) is not None:
+        await store.set_appointment(tx.db, tx.session, event.dossier_code, appointment, now)
+    doc = await store.get_dossier(tx.db, event.dossier_code, tx.session)
+    return DossierContacts.from_doc(doc) if doc else None
+
+
+async def record_notifications(tx: Tx, event: DossierEvent, envelope: Envelope, tz: tzinfo) -> int:
+    """Inside the consumer's transaction: one ``pending`` notification per message the rules owe.
+
+    The id is deterministic, so a replay or a second replica adds nothing. An event for a dossier
+    notify does not know is recorded as skipped. Returns how many notifications were new.
     """
     now = datetime.now(UTC)
+    contacts = await remember_dossier(tx, event, now)
+    rule = rules.match(event.event_type, event)
+    if rule is None:
+        return 0
+    if contacts is None:
+        await store.record_skip(
+            tx.db,
+            tx.session,
+            event_id=envelope.event_id,
+            event_type=event.event_type,
+            dossier_code=event.dossier_code,
+            reason="unknown_dossier",
+            at=now,
+        )
+        metrics.record_skipped(event.event_type, "unknown_dossier")
+        log.info("event for an unknown dossier skipped", template=rule.template)
+        return 0
+    chosen = {
+        channel: await current_template(tx.db, rule.template, channel, tx.session)
+        for channel, _ in contacts.chosen_channels()
+    }
     created = 0
-    for message in render_received(event, tz):
+    for message in messages_for(rule, event, contacts, tz, lambda _key, channel: chosen[channel]):
         doc = store.new_notification(
             notification_id=notification_id(envelope.event_id, message.channel, message.recipient),
             message=message,
             dossier_code=event.dossier_code,
-            centre_code=event.centre_code,
+            centre_code=contacts.centre_code,
             trigger_event_id=envelope.event_id,
             trigger_event_type=envelope.event_type,
             trigger_occurred_at=envelope.occurred_at,
             now=now,
         )
         created += await store.insert_if_new(tx.db, doc, tx.session)
-    log.info("notifications recorded", count=created)
+    log.info("notifications recorded", count=created, template=rule.template)
     return created
 
 

@@ -6,16 +6,17 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from motcua_kit.events import DossierReceived
-from notify.domain.messages import (
-    OutgoingMessage,
-    normalize_phone,
-    notification_id,
-    render_received,
-)
+from notify.domain.contacts import DossierContacts, normalize_phone
+from notify.domain.messages import OutgoingMessage, notification_id, plan
+from notify.domain.templates import default
 from notify.domain.text import sms_segments
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 Make = Callable[..., DossierReceived]
+
+
+def render_received(event: DossierReceived, tz: ZoneInfo) -> list[OutgoingMessage]:
+    return plan(event, DossierContacts.from_event(event), tz, default)
 
 
 def by_channel(messages: list[OutgoingMessage]) -> dict[str, OutgoingMessage]:

@@ -1,33 +1,23 @@
-"""What notify tells the citizen, as data: one template per (event type, channel).
+"""Turning an event into the messages owed to the citizen: rule, placeholders, templates, channels.
 
-SMS texts are unaccented ASCII and fit one 160-character segment; e-mails are full
-Vietnamese with diacritics, as text and HTML (user data escaped in the HTML).
+SMS texts are unaccented ASCII (their segment count is kept: a long one is still sent); e-mails are
+full Vietnamese with diacritics, as text and HTML (user data escaped in the HTML).
 """
 
 from __future__ import annotations
 
 import hashlib
 import html
-import re
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime, tzinfo
-from typing import Literal
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime, tzinfo
+from typing import Any
 
-from motcua_kit.events import DossierReceived
-from notify.domain.text import unaccent
-
-Channel = Literal["sms", "email"]
-CHANNELS: tuple[Channel, ...] = ("sms", "email")
-
-
-@dataclass(frozen=True)
-class Template:
-    """``str.format`` templates; the fields come from :func:`received_fields`."""
-
-    text: str
-    subject: str | None = None
-    html: str | None = None
+from notify.domain import rules
+from notify.domain.contacts import DossierContacts
+from notify.domain.rules import FieldSpec, Rule
+from notify.domain.templates import Channel, Template
+from notify.domain.text import sms_segments, unaccent
 
 
 @dataclass(frozen=True)
@@ -37,131 +27,102 @@ class OutgoingMessage:
     subject: str | None
     text: str
     html: str | None
+    template_key: str | None = None
+    template_version: int | None = None
+    segments: int | None = None
+    """SMS parts the text takes (None for e-mail)."""
 
 
-RECEIVED_SMS = "Ho so {code} da duoc tiep nhan. Ngay hen tra: {appointment_date}. Tra cuu: {lookup_url}"
-
-RECEIVED_EMAIL_SUBJECT = "Hồ sơ {code} đã được tiếp nhận"
-
-RECEIVED_EMAIL_TEXT = """Kính gửi {full_name},
-
-{centre_name} đã tiếp nhận hồ sơ {code} của Ông/Bà.
-
-Thủ tục: {procedure_name}
-Thời điểm tiếp nhận: {received}
-Ngày hẹn trả kết quả: {appointment}
-
-Tra cứu tình trạng hồ sơ tại: {lookup_url}
-Khi tra cứu, Ông/Bà nhập mã hồ sơ cùng số điện thoại hoặc số giấy tờ tùy thân (CCCD) ghi trên Giấy tiếp nhận hồ sơ và hẹn trả kết quả.
-
-Đây là thư gửi tự động, xin vui lòng không trả lời thư này.
-{centre_name}
-"""
-
-RECEIVED_EMAIL_HTML = """<!DOCTYPE html>
-<html lang="vi">
-<head><meta charset="utf-8"><title>Hồ sơ {code} đã được tiếp nhận</title></head>
-<body>
-<p>Kính gửi {full_name},</p>
-<p>{centre_name} đã tiếp nhận hồ sơ <strong>{code}</strong> của Ông/Bà.</p>
-<table>
-<tr><td>Thủ tục:</td><td>{procedure_name}</td></tr>
-<tr><td>Thời điểm tiếp nhận:</td><td>{received}</td></tr>
-<tr><td>Ngày hẹn trả kết quả:</td><td><strong>{appointment}</strong></td></tr>
-</table>
-<p>Tra cứu tình trạng hồ sơ tại: <a href="{lookup_url}">{lookup_url}</a></p>
-<p>Khi tra cứu, Ông/Bà nhập mã hồ sơ cùng số điện thoại hoặc số giấy tờ tùy thân (CCCD) ghi trên
-Giấy tiếp nhận hồ sơ và hẹn trả kết quả.</p>
-<p><small>Đây là thư gửi tự động, xin vui lòng không trả lời thư này.<br>{centre_name}</small></p>
-</body>
-</html>
-"""
-
-TEMPLATES: Mapping[tuple[str, Channel], Template] = {
-    (DossierReceived.event_type, "sms"): Template(text=RECEIVED_SMS),
-    (DossierReceived.event_type, "email"): Template(
-        subject=RECEIVED_EMAIL_SUBJECT, text=RECEIVED_EMAIL_TEXT, html=RECEIVED_EMAIL_HTML
-    ),
-}
-
-_PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
+TemplateSource = Callable[[str, Channel], Template]
+"""Gives the template to use for (template key, channel): the current version."""
 
 
-def normalize_phone(raw: str) -> str:
-    """Removes separators and writes ``+84``/``84`` numbers in national form (``0...``).
-
-    Anything else is kept as typed: the gateway refuses it and staff see why.
-    """
-    phone = _PHONE_SEPARATORS.sub("", raw)
-    if phone.startswith("+84"):
-        phone = phone[1:]
-    if phone.startswith("84") and len(phone) == 11:
-        phone = "0" + phone[2:]
-    return phone
-
-
-def normalize_email(raw: str) -> str:
-    return raw.strip()
-
-
-def recipient_for(event: DossierReceived, channel: Channel) -> str | None:
-    """The applicant's address on ``channel``, or None when they gave none."""
-    raw = event.applicant.phone if channel == "sms" else event.applicant.email
-    if raw is None or not raw.strip():
-        return None
-    return normalize_phone(raw) if channel == "sms" else normalize_email(raw)
-
-
-def chosen_channels(event: DossierReceived) -> list[tuple[Channel, str]]:
-    """Channels the citizen chose and has an address for, each once, in the order chosen."""
-    chosen: list[tuple[Channel, str]] = []
-    for channel in dict.fromkeys(event.notify_channels):
-        recipient = recipient_for(event, channel)
-        if recipient is not None:
-            chosen.append((channel, recipient))
-    return chosen
-
-
-def date_vn(moment: datetime, tz: tzinfo) -> str:
-    return moment.astimezone(tz).strftime("%d/%m/%Y")
+def date_vn(moment: datetime | date, tz: tzinfo) -> str:
+    if isinstance(moment, datetime):
+        moment = moment.astimezone(tz)
+    return moment.strftime("%d/%m/%Y")
 
 
 def datetime_vn(moment: datetime, tz: tzinfo) -> str:
     return moment.astimezone(tz).strftime("%H:%M ngày %d/%m/%Y")
 
 
-def received_fields(event: DossierReceived, tz: tzinfo) -> dict[str, str]:
+def vnd(amount: int) -> str:
+    """``1500000`` -> ``1.500.000`` (Vietnamese thousands separator)."""
+    return f"{amount:,}".replace(",", ".")
+
+
+def format_value(spec: FieldSpec, value: Any, tz: tzinfo) -> str:
+    if value is None:
+        return spec.default
+    match spec.kind:
+        case "date":
+            return date_vn(value, tz)
+        case "datetime":
+            return datetime_vn(value, tz)
+        case "list":
+            return "; ".join(str(item) for item in value)
+        case "vnd":
+            return vnd(int(value))
+        case _:
+            return str(value)
+
+
+def common_fields(contacts: DossierContacts, tz: tzinfo) -> dict[str, str]:
+    appointment = contacts.appointment_at
     return {
-        "code": event.dossier_code,
-        "full_name": event.applicant.full_name,
-        "centre_name": event.centre_name,
-        "procedure_name": event.procedure.name,
-        "received": datetime_vn(event.received_at, tz),
-        "appointment": datetime_vn(event.appointment_at, tz),
-        "appointment_date": date_vn(event.appointment_at, tz),
-        "lookup_url": event.lookup_url,
+        "code": contacts.code,
+        "full_name": contacts.full_name,
+        "centre_name": contacts.centre_name,
+        "procedure_name": contacts.procedure_name,
+        "lookup_url": contacts.lookup_url,
+        "appointment": datetime_vn(appointment, tz) if appointment else "",
+        "appointment_date": date_vn(appointment, tz) if appointment else "",
     }
+
+
+def fields_for(rule: Rule, event: Any, contacts: DossierContacts, tz: tzinfo) -> dict[str, str]:
+    """Every placeholder of ``rule``'s templates, written for the citizen."""
+    fields = common_fields(contacts, tz)
+    for name, spec in rule.fields.items():
+        fields[name] = format_value(spec, getattr(event, spec.attr), tz)
+    return fields
 
 
 def render(template: Template, channel: Channel, recipient: str, fields: Mapping[str, str]) -> OutgoingMessage:
     text = template.text.format_map(fields)
+    if channel == "sms":
+        text = unaccent(text)
+        return OutgoingMessage(channel, recipient, None, text, None, segments=sms_segments(text))
     escaped = {name: html.escape(value, quote=True) for name, value in fields.items()}
     return OutgoingMessage(
         channel=channel,
         recipient=recipient,
         subject=template.subject.format_map(fields) if template.subject else None,
-        text=unaccent(text) if channel == "sms" else text,
+        text=text,
         html=template.html.format_map(escaped) if template.html else None,
     )
 
 
-def render_received(event: DossierReceived, tz: tzinfo) -> list[OutgoingMessage]:
-    """The messages owed to the citizen for a received dossier, one per chosen channel."""
-    fields = received_fields(event, tz)
-    return [
-        render(TEMPLATES[(event.event_type, channel)], channel, recipient, fields)
-        for channel, recipient in chosen_channels(event)
-    ]
+def messages_for(
+    rule: Rule, event: Any, contacts: DossierContacts, tz: tzinfo, templates: TemplateSource
+) -> list[OutgoingMessage]:
+    """The messages ``rule`` owes the citizen: one per chosen channel they have an address for."""
+    fields = fields_for(rule, event, contacts, tz)
+    messages = []
+    for channel, recipient in contacts.chosen_channels():
+        template = templates(rule.template, channel)
+        message = render(template, channel, recipient, fields)
+        messages.append(replace(message, template_key=rule.template, template_version=template.version))
+    return messages
+
+
+def plan(event: Any, contacts: DossierContacts | None, tz: tzinfo, templates: TemplateSource) -> list[OutgoingMessage]:
+    """Pure shortcut: the matching rule's messages for ``event`` (none without a rule or contacts)."""
+    rule = rules.match(event.event_type, event)
+    if rule is None or contacts is None:
+        return []
+    return messages_for(rule, event, contacts, tz, templates)
 
 
 def notification_id(event_id: str, channel: Channel, recipient: str) -> str:
