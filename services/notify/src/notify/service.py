@@ -9,6 +9,7 @@ from typing import Protocol
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
+from motcua_kit.errors import Conflict, Invalid, NotFound
 from motcua_kit.events import DossierEvent, Envelope, NotificationSent
 from motcua_kit.logs import get_logger, mask_text
 from motcua_kit.mongo import Document
@@ -19,7 +20,7 @@ from notify.clients import sms as sms_client_module
 from notify.clients.errors import PermanentSendError, RetryableSendError, SendError
 from notify.domain import rules, templates
 from notify.domain.contacts import DossierContacts
-from notify.domain.messages import messages_for, notification_id
+from notify.domain.messages import OutgoingMessage, messages_for, notification_id, render
 from notify.domain.templates import Channel, Template
 from notify.settings import NotifySettings
 
@@ -258,3 +259,109 @@ async def send_due(
 async def dossier_notifications(db: AsyncDatabase[Document], dossier_code: str) -> list[Document]:
     """Every notification of a dossier, oldest first."""
     return await store.for_dossier(db, dossier_code)
+
+
+# --- templates -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TemplateVersion:
+    key: str
+    channel: Channel
+    template: Template
+    builtin: bool
+    created_at: datetime | None = None
+    created_by: str | None = None
+
+
+@dataclass(frozen=True)
+class Preview:
+    key: str
+    channel: Channel
+    version: int | None
+    message: OutgoingMessage
+
+
+def _version_of(doc: Document) -> TemplateVersion:
+    return TemplateVersion(
+        key=doc["key"],
+        channel=doc["channel"],
+        template=template_from_doc(doc),
+        builtin=False,
+        created_at=doc["created_at"],
+        created_by=doc["created_by"],
+    )
+
+
+def _builtin(key: str, channel: Channel) -> TemplateVersion:
+    return TemplateVersion(key=key, channel=channel, template=templates.default(key, channel), builtin=True)
+
+
+def _known(key: str, channel: str) -> Channel:
+    if not templates.known(key, channel):
+        raise NotFound(f"no template {key!r} for channel {channel!r}", code="unknown_template")
+    return channel  # type: ignore[return-value]  # a known pair has a valid channel
+
+
+async def list_templates(db: AsyncDatabase[Document]) -> list[TemplateVersion]:
+    """The version in use of every template, in rule order."""
+    edited = {(d["key"], d["channel"]): _version_of(d) for d in await store.current_templates(db)}
+    return [edited.get((key, channel)) or _builtin(key, channel) for key, channel in templates.DEFAULTS]
+
+
+async def template_history(db: AsyncDatabase[Document], key: str, channel: str) -> list[TemplateVersion]:
+    """Every version of one template, the built-in first; the last is the one in use."""
+    known = _known(key, channel)
+    return [_builtin(key, known), *(_version_of(d) for d in await store.template_versions(db, key, known))]
+
+
+def checked(key: str, channel: Channel, template: Template) -> Template:
+    try:
+        templates.validate(key, channel, template)
+    except templates.TemplateError as exc:
+        raise Invalid(
+            f"template {key}/{channel} refused: {exc}", code="invalid_template", details=exc.problems
+        ) from exc
+    return template
+
+
+async def edit_template(
+    db: AsyncDatabase[Document], key: str, channel: str, template: Template, *, by: str
+) -> TemplateVersion:
+    """Stores ``template`` as the next version of (key, channel); the next message uses it."""
+    known = _known(key, channel)
+    checked(key, known, template)
+    for _ in range(5):  # two edits at once: the loser takes the next number
+        current = await store.current_template(db, key, known)
+        version = (current["version"] if current else 1) + 1
+        now = datetime.now(UTC)
+        doc = {
+            "_id": store.template_version_id(key, known, version),
+            "key": key,
+            "channel": known,
+            "version": version,
+            "subject": template.subject,
+            "text": template.text,
+            "html": template.html,
+            "created_at": now,
+            "created_by": by,
+        }
+        if await store.insert_template_version(db, doc):
+            log.info("template edited", template=key, channel=known, version=version)
+            return _version_of(doc)
+    raise Conflict(f"template {key}/{channel} is being edited by someone else, try again")
+
+
+async def preview_template(
+    db: AsyncDatabase[Document], key: str, channel: str, template: Template | None = None
+) -> Preview:
+    """Renders ``template`` (checked first), or the version in use, with the built-in sample data."""
+    known = _known(key, channel)
+    version: int | None = None
+    if template is None:
+        template = await current_template(db, key, known)
+        version = template.version
+    else:
+        checked(key, known, template)
+    sample = {name: templates.SAMPLE_VALUES.get(name, "") for name in rules.placeholders(key)}
+    return Preview(key=key, channel=known, version=version, message=render(template, known, "preview", sample))

@@ -1,13 +1,16 @@
-"""What staff see of a notification: its journey, never the message bodies or the full address."""
+"""What staff see of a notification (its journey, never the message bodies or the full address) and of templates."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from motcua_kit.logs import mask_text
+from notify.domain.rules import placeholders
+from notify.domain.templates import Channel, Template
+from notify.service import Preview, TemplateVersion
 from notify.store import Status
 
 
@@ -32,6 +35,9 @@ class NotificationView(BaseModel):
     provider_reference: str | None = None
     last_error: str | None = None
     history: list[HistoryEntry]
+    template_key: str | None = None
+    template_version: int | None = None
+    segments: int | None = None
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> NotificationView:
@@ -53,6 +59,9 @@ class NotificationView(BaseModel):
                 HistoryEntry(status=h["status"], at=h["at"], note=_masked(h.get("note")))
                 for h in doc.get("history", [])
             ],
+            template_key=doc.get("template_key"),
+            template_version=doc.get("template_version"),
+            segments=doc.get("segments"),
         )
 
 
@@ -73,3 +82,109 @@ def mask_email(address: str) -> str:
 
 def mask_recipient(channel: str, recipient: str) -> str:
     return mask_phone(recipient) if channel == "sms" else mask_email(recipient)
+
+
+# --- templates -----------------------------------------------------------------------------------
+
+
+class TemplateIn(BaseModel):
+    """A template as staff write it: ``str.format`` placeholders like ``{code}``; an SMS has only ``text``."""
+
+    text: str = Field(min_length=1, max_length=20_000)
+    subject: str | None = Field(default=None, max_length=500)
+    html: str | None = Field(default=None, max_length=100_000)
+
+    def to_template(self) -> Template:
+        return Template(text=self.text, subject=self.subject, html=self.html)
+
+
+class PreviewIn(BaseModel):
+    """A body to try; without ``text`` the version in use is rendered."""
+
+    text: str | None = Field(default=None, min_length=1, max_length=20_000)
+    subject: str | None = Field(default=None, max_length=500)
+    html: str | None = Field(default=None, max_length=100_000)
+
+    def to_template(self) -> Template | None:
+        return None if self.text is None else Template(text=self.text, subject=self.subject, html=self.html)
+
+
+class TemplateVersionView(BaseModel):
+    key: str
+    channel: Channel
+    version: int
+    builtin: bool
+    subject: str | None
+    text: str
+    html: str | None
+    created_at: datetime | None = None
+    created_by: str | None = None
+
+    @classmethod
+    def of(cls, v: TemplateVersion) -> TemplateVersionView:
+        t = v.template
+        return cls(
+            key=v.key,
+            channel=v.channel,
+            version=t.version,
+            builtin=v.builtin,
+            subject=t.subject,
+            text=t.text,
+            html=t.html,
+            created_at=v.created_at,
+            created_by=v.created_by,
+        )
+
+
+class VersionSummary(BaseModel):
+    version: int
+    builtin: bool
+    created_at: datetime | None = None
+    created_by: str | None = None
+
+
+class TemplateDetail(BaseModel):
+    key: str
+    channel: Channel
+    placeholders: list[str]
+    current: TemplateVersionView
+    versions: list[VersionSummary]
+
+    @classmethod
+    def of(cls, history: list[TemplateVersion]) -> TemplateDetail:
+        current = history[-1]
+        return cls(
+            key=current.key,
+            channel=current.channel,
+            placeholders=placeholders(current.key),
+            current=TemplateVersionView.of(current),
+            versions=[
+                VersionSummary(
+                    version=v.template.version, builtin=v.builtin, created_at=v.created_at, created_by=v.created_by
+                )
+                for v in history
+            ],
+        )
+
+
+class PreviewView(BaseModel):
+    key: str
+    channel: Channel
+    version: int | None = Field(description="The version rendered; None for a body that was sent in.")
+    subject: str | None
+    text: str
+    html: str | None
+    segments: int | None = Field(description="SMS parts the text takes; None for e-mail.")
+
+    @classmethod
+    def of(cls, p: Preview) -> PreviewView:
+        m = p.message
+        return cls(
+            key=p.key,
+            channel=p.channel,
+            version=p.version,
+            subject=m.subject,
+            text=m.text,
+            html=m.html,
+            segments=m.segments,
+        )

@@ -347,13 +347,13 @@ class TemplateError(ValueError):
         self.problems = problems
 
 
-def _placeholders_in(part: str, name: str, problems: list[str]) -> list[str]:
-    """The placeholder names used in ``part``; unbalanced braces and non-plain fields are problems."""
+def _placeholders_in(part: str, name: str, problems: list[str]) -> list[str] | None:
+    """The placeholder names used in ``part`` (None when it cannot be read); problems are appended."""
     try:
         parsed = list(string.Formatter().parse(part))
     except ValueError as exc:
         problems.append(f"{name}: unbalanced braces ({exc}); write a literal brace as {{{{ or }}}}")
-        return []
+        return None
     names: list[str] = []
     for _, field_name, spec, conversion in parsed:
         if field_name is None:
@@ -388,8 +388,8 @@ def validate(key: str, channel: Channel, template: Template) -> None:
         problems.append("text: must not be empty")
     used: dict[str, list[str]] = {}
     for name, part in parts.items():
-        if part is not None:
-            used[name] = _placeholders_in(part, name, problems)
+        if part is not None and (names := _placeholders_in(part, name, problems)) is not None:
+            used[name] = names
     for name, names in used.items():
         unknown = sorted(set(names) - allowed)
         if unknown:
@@ -397,8 +397,8 @@ def validate(key: str, channel: Channel, template: Template) -> None:
                 f"{name}: unknown placeholder(s) {', '.join('{' + n + '}' for n in unknown)}; "
                 f"allowed: {', '.join('{' + n + '}' for n in rules.placeholders(key))}"
             )
-    if channel == "sms":
-        missing = [p for p in ("code", "lookup_url") if p not in used.get("text", [])]
+    if channel == "sms" and "text" in used:
+        missing = [p for p in ("code", "lookup_url") if p not in used["text"]]
         if missing:
             problems.append(f"text: an SMS must name {' and '.join('{' + p + '}' for p in missing)}")
     if problems:
