@@ -67,7 +67,12 @@ COMMON_SETTINGS = (
 SPECIFIC_SETTINGS = {
     "reception": ("RECEPTION_LOOKUP_BASE_URL",),
     "processing": (),
-    "postal": ("POSTAL_CARRIER__URL", "POSTAL_CARRIER__API_KEY", "POSTAL_CARRIER__WEBHOOK_SECRET"),
+    "postal": (
+        "POSTAL_CARRIER__URL",
+        "POSTAL_CARRIER__API_KEY",
+        "POSTAL_CARRIER__WEBHOOK_SECRET",
+        "POSTAL_CARRIER__WEBHOOK_URL",
+    ),
     "notify": (
         "NOTIFY_SMS__URL",
         "NOTIFY_SMS__API_KEY",
@@ -96,6 +101,9 @@ COUNTERS_AND_GAUGES = {
     "motcua_consumer_lag_messages",
     "reception_dossiers_received_total",
     "notify_messages_total",
+    "postal_carrier_commands_waiting",
+    "postal_webhooks_total",
+    "postal_late_shipments",
 }
 HISTOGRAMS = {"motcua_http_request_duration_seconds", "motcua_event_handler_duration_seconds"}
 PROMETHEUS_BUILTIN = {"up"}
@@ -663,3 +671,4 @@ def test_kustomize_builds():
     assert proc.returncode == 0, proc.stderr
     kinds = [d["kind"] for d in load_yaml_all(proc.stdout)]
     assert kinds.count("Deployment") == 8
+
