@@ -19,6 +19,7 @@ from motcua_kit.events import (
     DossierResolved,
     ResultDelivered,
     ResultHandedToPost,
+    SupplementReceived,
     SupplementRequested,
 )
 from motcua_kit.outbox import OUTBOX
@@ -176,6 +177,23 @@ async def test_unknown_dossier_is_skipped_and_an_apology_moves_the_appointment(
     texts = [m["text"] for m in await sms_at_gateway(standins, phone=PHONE)]
     assert f"Xin loi: ho so {CODE} chua the tra dung hen. Ngay hen tra moi: 08/12/2026. Tra cuu: {LOOKUP}" in texts
     assert await mails_at_mailbox(standins, EMAIL) == []  # e-mail was not chosen
+
+    back = SupplementReceived(
+        dossier_code=CODE,
+        received_at=at(28),
+        paused_at=at(27),
+        paused_working_hours=8,
+        appointment_at=datetime(2026, 12, 8, 17, 30, tzinfo=UTC),
+        received_by="o",
+    )
+    await produce(local_stack, settings, back, envelope_for(back))
+
+    async def moved() -> bool:
+        doc = await db[store.DOSSIERS].find_one({"_id": CODE})
+        return doc is not None and doc["appointment_at"].replace(tzinfo=UTC) == back.appointment_at
+
+    await eventually(moved, message="appointment moved by the supplement")
+    assert len(await notifications(app)) == 2  # a supplement received is not a message of its own
 
 
 async def test_templates_can_be_edited_previewed_and_are_used_next(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -301,6 +302,12 @@ def test_the_stored_version_is_used_and_recorded(contacts: DossierContacts) -> N
     messages = by_channel(plan(EVENTS["resolved"], contacts, VN, lambda k, c: source.get((k, c)) or default(k, c)))
     assert messages["sms"].text == f"Ho so {CODE} xong roi. {LOOKUP}"
     assert messages["sms"].template_version == 3 and messages["email"].template_version == 1
+
+
+def test_a_placeholder_no_rule_gives_stays_as_written(contacts: DossierContacts) -> None:
+    old = Template(text="Ho so {code} {retired_field} {lookup_url}")
+    [sms] = plan(EVENTS["resolved"], replace(contacts, notify_channels=["sms"]), VN, lambda key, channel: old)
+    assert sms.text == f"Ho so {CODE} {{retired_field}} {LOOKUP}"
 
 
 @pytest.mark.parametrize(

@@ -89,12 +89,20 @@ def fields_for(rule: Rule, event: Any, contacts: DossierContacts, tz: tzinfo) ->
     return fields
 
 
-def render(template: Template, channel: Channel, recipient: str, fields: Mapping[str, str]) -> OutgoingMessage:
+class _Fields(dict[str, str]):
+    """Placeholders a template names but no rule gives any more are left as written, not an error."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def render(template: Template, channel: Channel, recipient: str, values: Mapping[str, str]) -> OutgoingMessage:
+    fields = _Fields(values)
     text = template.text.format_map(fields)
     if channel == "sms":
         text = unaccent(text)
         return OutgoingMessage(channel, recipient, None, text, None, segments=sms_segments(text))
-    escaped = {name: html.escape(value, quote=True) for name, value in fields.items()}
+    escaped = _Fields({name: html.escape(value, quote=True) for name, value in fields.items()})
     return OutgoingMessage(
         channel=channel,
         recipient=recipient,
