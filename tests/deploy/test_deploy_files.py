@@ -671,4 +671,3 @@ def test_kustomize_builds():
     assert proc.returncode == 0, proc.stderr
     kinds = [d["kind"] for d in load_yaml_all(proc.stdout)]
     assert kinds.count("Deployment") == 8
-
