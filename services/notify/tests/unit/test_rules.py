@@ -140,7 +140,11 @@ EXPECTED: dict[str, tuple[list[str], str, list[str]]] = {
     "resolved": (
         [f"Ket qua ho so {CODE} da co"],
         f"Kết quả hồ sơ {CODE} đã có",
-        ["Thời điểm có kết quả: 00:30 ngày 04/12/2026", "Giấy phép xây dựng số 123/GPXD"],
+        [
+            "Thời điểm có kết quả: 00:30 ngày 04/12/2026",
+            "Giấy phép xây dựng số 123/GPXD",
+            "Hình thức nhận kết quả: nhận trực tiếp tại Trung tâm Phục vụ hành chính công tỉnh Khánh Hòa.",
+        ],
     ),
     "handed_to_post": (
         ["da chuyen buu dien", "EL123456789VN", "du kien phat 06/12/2026"],
@@ -249,6 +253,12 @@ def test_other_shipment_statuses_say_nothing(status: str, contacts: DossierConta
 def test_an_event_without_a_rule_or_for_an_unknown_dossier_gives_nothing(contacts: DossierContacts) -> None:
     assert plan(EVENTS["resolved"], None, VN, default) == []
     assert rules.match("StepAssigned", object()) is None
+
+
+def test_result_by_post_says_so(received: Make) -> None:
+    contacts = DossierContacts.from_event(received(CODE, return_channel="post", delivery_address="12 Trần Phú"))
+    mail = by_channel(plan(EVENTS["resolved"], contacts, VN, default))["email"]
+    assert "Hình thức nhận kết quả: qua dịch vụ bưu chính công ích, phát đến địa chỉ Ông/Bà đã đăng ký." in mail.text
 
 
 def test_last_failed_attempt_says_no_attempt_is_left(contacts: DossierContacts) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 from notify.domain import rules
 from notify.domain.contacts import DossierContacts
 from notify.domain.rules import FieldSpec, Rule
-from notify.domain.templates import Channel, Template
+from notify.domain.templates import RETURN_METHODS, Channel, Template
 from notify.domain.text import sms_segments, unaccent
 
 
@@ -78,6 +78,7 @@ def common_fields(contacts: DossierContacts, tz: tzinfo) -> dict[str, str]:
         "lookup_url": contacts.lookup_url,
         "appointment": datetime_vn(appointment, tz) if appointment else "",
         "appointment_date": date_vn(appointment, tz) if appointment else "",
+        "return_method": RETURN_METHODS.get(contacts.return_channel, "").format(centre_name=contacts.centre_name),
     }
 
 

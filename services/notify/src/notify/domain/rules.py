@@ -44,6 +44,7 @@ COMMON: tuple[str, ...] = (
     "lookup_url",
     "appointment",
     "appointment_date",
+    "return_method",
 )
 """Placeholders every template may use: the dossier code and what notify stored about the dossier."""
 

@@ -161,11 +161,11 @@ Thủ tục: {procedure_name}
 Thời điểm có kết quả: {resolved}
 Kết quả: {result_summary}
 
-Ông/Bà nhận kết quả theo hình thức đã đăng ký: tại {centre_name}, hoặc qua dịch vụ bưu chính công ích.
+Hình thức nhận kết quả: {return_method}.
 """,
     "<p>Kết quả giải quyết hồ sơ <strong>{code}</strong> của Ông/Bà đã có.</p>\n"
     + _rows(("Thủ tục:", "{procedure_name}"), ("Thời điểm có kết quả:", "{resolved}"), ("Kết quả:", "{result_summary}"))
-    + "<p>Ông/Bà nhận kết quả theo hình thức đã đăng ký: tại {centre_name}, hoặc qua dịch vụ bưu chính công ích.</p>\n",
+    + "<p>Hình thức nhận kết quả: {return_method}.</p>\n",
 )
 
 HANDED_TO_POST_EMAIL = _email(
@@ -281,7 +281,7 @@ DEFAULTS: Mapping[tuple[str, Channel], Template] = {
     ),
     ("handed_to_post", "email"): HANDED_TO_POST_EMAIL,
     ("out_for_delivery", "sms"): Template(
-        text="Buu dien dang phat ket qua ho so {code}. Vui long mang theo CCCD. Tra cuu: {lookup_url}"
+        text="Buu dien dang phat ket qua ho so {code}. Vui long chuan bi CCCD khi nhan. Tra cuu: {lookup_url}"
     ),
     ("out_for_delivery", "email"): OUT_FOR_DELIVERY_EMAIL,
     ("delivered", "sms"): Template(text="Ket qua ho so {code} da duoc phat thanh cong. Tra cuu: {lookup_url}"),
@@ -298,6 +298,12 @@ DEFAULTS: Mapping[tuple[str, Channel], Template] = {
     ("withdrawn", "email"): WITHDRAWN_EMAIL,
 }
 
+RETURN_METHODS: Mapping[str, str] = {
+    "counter": "nhận trực tiếp tại {centre_name}",
+    "post": "qua dịch vụ bưu chính công ích, phát đến địa chỉ Ông/Bà đã đăng ký",
+}
+"""The ``{return_method}`` placeholder, by the return channel chosen on the dossier."""
+
 SAMPLE_VALUES: Mapping[str, str] = {
     "code": "000.00.06.H56-261123-0001",
     "full_name": "Nguyễn Thị Đào",
@@ -306,6 +312,7 @@ SAMPLE_VALUES: Mapping[str, str] = {
     "lookup_url": "https://dichvucong.khanhhoa.gov.vn/tra-cuu",
     "appointment": "08:00 ngày 01/12/2026",
     "appointment_date": "01/12/2026",
+    "return_method": "nhận trực tiếp tại Trung tâm Phục vụ hành chính công tỉnh Khánh Hòa",
     "received": "09:15 ngày 23/11/2026",
     "reasons": "Thiếu bản vẽ thiết kế; Bản sao giấy chứng nhận quyền sử dụng đất chưa được chứng thực",
     "reason": "Cần xác minh thêm hiện trạng thửa đất",
