@@ -3,45 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
-from typing import Protocol
+from datetime import UTC, datetime, tzinfo
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from motcua_kit.errors import Conflict, Invalid, NotFound
-from motcua_kit.events import DossierEvent, Envelope, NotificationSent
-from motcua_kit.logs import get_logger, mask_text
+from motcua_kit.events import DossierEvent, Envelope
+from motcua_kit.logs import get_logger
 from motcua_kit.mongo import Document
-from motcua_kit.outbox import Tx, UnitOfWork
+from motcua_kit.outbox import Tx
 from notify import metrics, store
-from notify.clients import email as email_client_module
-from notify.clients import sms as sms_client_module
-from notify.clients.errors import PermanentSendError, RetryableSendError, SendError
 from notify.domain import rules, templates
-from notify.domain.contacts import DossierContacts
+from notify.domain.contacts import DossierContacts, normalize_email, normalize_phone
 from notify.domain.messages import OutgoingMessage, messages_for, notification_id, render
 from notify.domain.templates import Channel, Template
-from notify.settings import NotifySettings
 
 log = get_logger(__name__)
-
-
-class SmsSender(Protocol):
-    async def send(self, phone: str, text: str, client_ref: str) -> str: ...
-
-
-class EmailSender(Protocol):
-    async def send(self, *, notification_id: str, recipient: str, subject: str, text: str, html: str | None) -> str: ...
-
-
-@dataclass(frozen=True)
-class Senders:
-    sms: SmsSender
-    email: EmailSender
-
-
-PROVIDERS = {"sms": sms_client_module.PROVIDER, "email": email_client_module.PROVIDER}
 
 
 # --- recording what is owed ----------------------------------------------------------------------
@@ -98,10 +76,13 @@ async def record_notifications(tx: Tx, event: DossierEvent, envelope: Envelope, 
         return 0
     chosen = {
         channel: await current_template(tx.db, rule.template, channel, tx.session)
-        for channel, _ in contacts.chosen_channels()
+        for channel in ("sms", "email")
+        if contacts.recipient(channel)
     }
+    source = lambda _key, channel: chosen[channel]  # noqa: E731
+    alternatives = {m.channel: m for m in messages_for(rule, event, contacts.with_every_channel(), tz, source)}
     created = 0
-    for message in messages_for(rule, event, contacts, tz, lambda _key, channel: chosen[channel]):
+    for message in messages_for(rule, event, contacts, tz, source):
         doc = store.new_notification(
             notification_id=notification_id(envelope.event_id, message.channel, message.recipient),
             message=message,
@@ -112,145 +93,46 @@ async def record_notifications(tx: Tx, event: DossierEvent, envelope: Envelope, 
             trigger_occurred_at=envelope.occurred_at,
             now=now,
         )
+        other = alternatives.get("email" if message.channel == "sms" else "sms")
+        if other is not None and other.channel not in contacts.notify_channels:
+            doc["fallback"] = _fallback_fields(other)  # sent only if this channel fails for good
+        if await store.is_opted_out(tx.db, message.channel, message.recipient, tx.session):
+            doc |= {"status": "opted_out", "next_attempt_at": None}
+            doc["history"].append(store.history_entry("opted_out", now, "the citizen opted out"))
         created += await store.insert_if_new(tx.db, doc, tx.session)
     log.info("notifications recorded", count=created, template=rule.template)
     return created
 
 
-# --- sending -------------------------------------------------------------------------------------
+def _fallback_fields(message: OutgoingMessage) -> Document:
+    return {
+        "channel": message.channel,
+        "recipient": message.recipient,
+        "subject": message.subject,
+        "text": message.text,
+        "html": message.html,
+        "segments": message.segments,
+        "template_version": message.template_version,
+    }
 
 
-async def deliver(doc: Document, senders: Senders) -> str:
-    """Hands one claimed notification to its provider; returns the provider's reference.
-
-    The notification id travels as the SMS ``client_ref`` and the e-mail Message-ID,
-    so sending the same notification again is recognised by the provider.
-    """
-    if doc["channel"] == "sms":
-        return await senders.sms.send(doc["recipient"], doc["text"], doc["_id"])
-    return await senders.email.send(
-        notification_id=doc["_id"],
-        recipient=doc["recipient"],
-        subject=doc["subject"] or "",
-        text=doc["text"],
-        html=doc["html"],
-    )
+# --- opt-outs ------------------------------------------------------------------------------------
 
 
-async def mark_sent(uow: UnitOfWork, doc: Document, provider_reference: str) -> bool:
-    """In one transaction: the notification becomes ``sent`` and ``NotificationSent`` is published."""
-    sent_at = datetime.now(UTC)
-    provider = PROVIDERS[doc["channel"]]
-
-    async def work(tx: Tx) -> bool:
-        if not await store.mark_sent(
-            tx.db, tx.session, doc["_id"], provider=provider, provider_reference=provider_reference, sent_at=sent_at
-        ):
-            return False  # another sender got there first (it had taken over an expired lease)
-        await tx.publish(
-            NotificationSent(
-                dossier_code=doc["dossier_code"],
-                notification_id=doc["_id"],
-                trigger_event_type=doc["trigger_event_type"],
-                channel=doc["channel"],
-                provider=provider,
-                provider_reference=provider_reference,
-                sent_at=sent_at,
-            )
-        )
-        return True
-
-    marked = await uow.run(work)
-    if marked:
-        metrics.record_sent(doc["channel"], provider, (sent_at - doc["trigger_occurred_at"]).total_seconds())
-        log.info("notification sent", notification_id=doc["_id"], channel=doc["channel"], attempts=doc["attempts"])
-    return marked
+async def opt_out(db: AsyncDatabase[Document], channel: Channel, recipient: str, *, by: str) -> str:
+    """The citizen asks not to be told on ``channel`` at ``recipient`` any more; returns the stored form."""
+    normalised = _normalised(channel, recipient)
+    await store.save_opt_out(db, channel, normalised, by=by, at=datetime.now(UTC))
+    log.info("citizen opted out", channel=channel)
+    return normalised
 
 
-def retry_delay(attempts: int, settings: NotifySettings, retry_after_seconds: float | None = None) -> timedelta:
-    """Exponential backoff from the first retry, capped; never sooner than the provider asked."""
-    seconds = min(settings.send_backoff_max_seconds, settings.send_backoff_initial_seconds * 2 ** max(0, attempts - 1))
-    if retry_after_seconds is not None:
-        seconds = max(seconds, min(retry_after_seconds, settings.send_backoff_max_seconds))
-    return timedelta(seconds=seconds)
+async def opt_in(db: AsyncDatabase[Document], channel: Channel, recipient: str) -> bool:
+    return await store.delete_opt_out(db, channel, _normalised(channel, recipient))
 
 
-async def mark_failed_attempt(
-    db: AsyncDatabase[Document], doc: Document, error: SendError, settings: NotifySettings, now: datetime
-) -> str:
-    """Schedules the next attempt, or gives up; returns the new status."""
-    channel, provider = doc["channel"], PROVIDERS[doc["channel"]]
-    note = mask_text(str(error))
-    metrics.record_provider_error(provider, error.kind)
-    if isinstance(error, RetryableSendError) and doc["attempts"] < settings.send_max_attempts:
-        next_at = now + retry_delay(doc["attempts"], settings, error.retry_after_seconds)
-        await store.mark_unsent(
-            db, doc["_id"], status="pending", provider=provider, error=note, at=now, next_attempt_at=next_at
-        )
-        metrics.record_retry(channel)
-        log.warning(
-            "send failed, will retry",
-            notification_id=doc["_id"],
-            channel=channel,
-            error=note,
-            attempts=doc["attempts"],
-            next_attempt_at=next_at.isoformat(),
-        )
-        return "pending"
-    status: store.Status = "failed" if isinstance(error, PermanentSendError) else "technical_failure"
-    await store.mark_unsent(db, doc["_id"], status=status, provider=provider, error=note, at=now)
-    metrics.record_given_up(channel, provider, status)
-    log.error(
-        "send failed, giving up",
-        notification_id=doc["_id"],
-        channel=channel,
-        status=status,
-        error=note,
-        attempts=doc["attempts"],
-    )
-    return status
-
-
-async def send_one(
-    db: AsyncDatabase[Document],
-    uow: UnitOfWork,
-    doc: Document,
-    senders: Senders,
-    settings: NotifySettings,
-    now: datetime,
-) -> str:
-    """Sends one claimed notification and records the outcome; returns its new status."""
-    try:
-        reference = await deliver(doc, senders)
-    except SendError as exc:
-        return await mark_failed_attempt(db, doc, exc, settings, now)
-    except Exception as exc:  # a client bug must not leave the notification stuck until its lease ends
-        error = RetryableSendError("unexpected", repr(exc))
-        log.exception("unexpected error while sending", notification_id=doc["_id"])
-        return await mark_failed_attempt(db, doc, error, settings, now)
-    await mark_sent(uow, doc, reference)
-    return "sent"
-
-
-async def send_due(
-    db: AsyncDatabase[Document],
-    uow: UnitOfWork,
-    sms_client: SmsSender,
-    email_client: EmailSender,
-    settings: NotifySettings,
-    now: datetime,
-) -> int:
-    """Sends every notification due at ``now``, one claim at a time; returns how many were processed.
-
-    A notification put back for a later attempt is due after ``now``, so the loop ends.
-    """
-    senders = Senders(sms=sms_client, email=email_client)
-    lease = timedelta(seconds=settings.sending_lease_seconds)
-    processed = 0
-    while (doc := await store.claim_due(db, now, lease)) is not None:
-        await send_one(db, uow, doc, senders, settings, now)
-        processed += 1
-    return processed
+def _normalised(channel: Channel, recipient: str) -> str:
+    return normalize_phone(recipient) if channel == "sms" else normalize_email(recipient).casefold()
 
 
 # --- staff view ----------------------------------------------------------------------------------

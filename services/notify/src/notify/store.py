@@ -4,12 +4,17 @@
 later messages need, by dossier code. ``skipped_events``: events notify had to leave unsaid (a dossier
 it does not know). ``templates``: staff-edited template versions (the built-ins are version 1).
 
+``opt_outs``: citizens who asked not to be told on a channel. ``provider_health``: consecutive failures
+of each provider (failover). ``rate_windows``: per-provider counters of one second (rate limits).
+
 Status machine of a notification::
 
-    pending --claim--> sending --accepted--> sent
-       ^                  |----retryable----> pending (later)   or technical_failure (attempts used up)
-       |                  |----permanent----> failed
-       +--lease expired---+  (a sender crashed mid-way: claimed again)
+    pending --claim--> sending --accepted--> sent --receipt--> delivered | undelivered
+       ^  ^               |----retryable----> pending (later)   or technical_failure (window used up)
+       |  |               |----permanent----> failed            (optionally: a fallback on the other channel)
+       |  +--deferred-----+  (quiet hours, rate limit: no attempt spent)
+       +--lease expired---+  (a sender crashed mid-way: claimed again, the provider de-duplicates)
+    pending --opted out--> opted_out
 """
 
 from __future__ import annotations
@@ -29,8 +34,12 @@ NOTIFICATIONS = "notifications"
 DOSSIERS = "dossiers"
 SKIPPED_EVENTS = "skipped_events"
 TEMPLATES = "templates"
+OPT_OUTS = "opt_outs"
+PROVIDER_HEALTH = "provider_health"
+RATE_WINDOWS = "rate_windows"
 
-Status = Literal["pending", "sending", "sent", "failed", "technical_failure"]
+Status = Literal["pending", "sending", "sent", "delivered", "undelivered", "failed", "technical_failure", "opted_out"]
+FINAL: tuple[Status, ...] = ("delivered", "undelivered", "failed", "technical_failure", "opted_out")
 
 INDEXES = [
     Indexes(
@@ -40,6 +49,7 @@ INDEXES = [
             IndexModel([("dossier_code", ASCENDING), ("created_at", ASCENDING)], name="by_dossier"),
         ),
     ),
+    Indexes(RATE_WINDOWS, (IndexModel([("at", ASCENDING)], name="at_ttl", expireAfterSeconds=120),)),
     Indexes(SKIPPED_EVENTS, (IndexModel([("dossier_code", ASCENDING), ("at", ASCENDING)], name="by_dossier"),)),
     Indexes(
         TEMPLATES,
@@ -91,6 +101,9 @@ def new_notification(
         "created_at": now,
         "sent_at": None,
         "last_error": None,
+        "last_error_kind": None,
+        "deferred_reason": None,
+        "fallback": None,
         "history": [history_entry("pending", now, f"on {trigger_event_type}")],
     }
 
@@ -142,6 +155,7 @@ async def mark_sent(
                 "sent_at": sent_at,
                 "lease_until": None,
                 "last_error": None,
+                "deferred_reason": None,
             },
             "$push": {"history": history_entry("sent", sent_at, provider)},
         },
@@ -150,24 +164,177 @@ async def mark_sent(
     return result.modified_count == 1
 
 
-async def mark_unsent(
+async def retry_later(
     db: AsyncDatabase[Document],
     notification_id: str,
     *,
-    status: Status,
     provider: str,
     error: str,
+    kind: str,
     at: datetime,
-    next_attempt_at: datetime | None = None,
+    next_attempt_at: datetime,
 ) -> None:
-    """Puts a claimed notification back to ``pending`` (with its next attempt) or to a final failure."""
-    fields: dict[str, Any] = {"status": status, "provider": provider, "last_error": error, "lease_until": None}
-    if next_attempt_at is not None:
-        fields["next_attempt_at"] = next_attempt_at
+    """Puts a claimed notification back to ``pending`` for its next attempt."""
     await db[NOTIFICATIONS].update_one(
         {"_id": notification_id, "status": "sending"},
-        {"$set": fields, "$push": {"history": history_entry(status, at, error)}},
+        {
+            "$set": {
+                "status": "pending",
+                "provider": provider,
+                "last_error": error,
+                "last_error_kind": kind,
+                "lease_until": None,
+                "next_attempt_at": next_attempt_at,
+            },
+            "$push": {"history": history_entry("pending", at, error)},
+        },
     )
+
+
+async def mark_final(
+    db: AsyncDatabase[Document],
+    session: AsyncClientSession,
+    notification_id: str,
+    *,
+    status: Status,
+    provider: str | None,
+    error: str,
+    at: datetime,
+    from_status: Status = "sending",
+) -> bool:
+    """A claimed notification ends without being sent (failed, technical failure, opted out)."""
+    result = await db[NOTIFICATIONS].update_one(
+        {"_id": notification_id, "status": from_status},
+        {
+            "$set": {"status": status, "provider": provider, "last_error": error, "lease_until": None},
+            "$push": {"history": history_entry(status, at, error)},
+        },
+        session=session,
+    )
+    return result.modified_count == 1
+
+
+async def defer(
+    db: AsyncDatabase[Document], notification_id: str, *, until: datetime, reason: str, at: datetime
+) -> None:
+    """Puts a claimed notification back untried (quiet hours, rate limit): no attempt is spent."""
+    await db[NOTIFICATIONS].update_one(
+        {"_id": notification_id, "status": "sending"},
+        {
+            "$set": {"status": "pending", "next_attempt_at": until, "deferred_reason": reason, "lease_until": None},
+            "$inc": {"attempts": -1},
+            "$push": {"history": history_entry("pending", at, f"deferred: {reason}")},
+        },
+    )
+
+
+async def mark_delivery(
+    db: AsyncDatabase[Document],
+    session: AsyncClientSession,
+    notification_id: str,
+    *,
+    status: Literal["delivered", "undelivered"],
+    at: datetime,
+    note: str | None,
+) -> bool:
+    """Applies a delivery receipt or a bounce to a sent notification, once."""
+    result = await db[NOTIFICATIONS].update_one(
+        {"_id": notification_id, "status": "sent"},
+        {
+            "$set": {"status": status, "delivered_at" if status == "delivered" else "undelivered_at": at},
+            "$push": {"history": history_entry(status, at, note)},
+        },
+        session=session,
+    )
+    return result.modified_count == 1
+
+
+async def get_notification(
+    db: AsyncDatabase[Document], notification_id: str, session: AsyncClientSession | None = None
+) -> Document | None:
+    return await db[NOTIFICATIONS].find_one({"_id": notification_id}, session=session)
+
+
+async def count_deferred(db: AsyncDatabase[Document], now: datetime) -> dict[str, int]:
+    """Pending notifications waiting for later, by why (quiet hours, rate limit, retry)."""
+    docs = (
+        await db[NOTIFICATIONS]
+        .find({"status": "pending", "next_attempt_at": {"$gt": now}}, {"deferred_reason": 1, "attempts": 1})
+        .to_list(None)
+    )
+    counts: dict[str, int] = {}
+    for doc in docs:
+        reason = doc.get("deferred_reason") or ("retry" if doc.get("attempts") else "scheduled")
+        counts[reason] = counts.get(reason, 0) + 1
+    return counts
+
+
+# --- opt-outs, provider health, rate limits ----------------------------------------------------------
+
+
+def opt_out_id(channel: str, recipient: str) -> str:
+    return f"{channel}:{recipient.casefold()}"
+
+
+async def is_opted_out(
+    db: AsyncDatabase[Document], channel: str, recipient: str, session: AsyncClientSession | None = None
+) -> bool:
+    return await db[OPT_OUTS].find_one({"_id": opt_out_id(channel, recipient)}, {"_id": 1}, session=session) is not None
+
+
+async def save_opt_out(db: AsyncDatabase[Document], channel: str, recipient: str, *, by: str, at: datetime) -> None:
+    await db[OPT_OUTS].update_one(
+        {"_id": opt_out_id(channel, recipient)},
+        {"$setOnInsert": {"channel": channel, "recipient": recipient, "by": by, "at": at}},
+        upsert=True,
+    )
+
+
+async def delete_opt_out(db: AsyncDatabase[Document], channel: str, recipient: str) -> bool:
+    return (await db[OPT_OUTS].delete_one({"_id": opt_out_id(channel, recipient)})).deleted_count == 1
+
+
+async def provider_states(db: AsyncDatabase[Document]) -> dict[str, Document]:
+    return {d["_id"]: d for d in await db[PROVIDER_HEALTH].find({}).to_list(None)}
+
+
+async def record_provider_outcome(
+    db: AsyncDatabase[Document], provider: str, *, ok: bool, at: datetime, threshold: int, cooldown: timedelta
+) -> bool:
+    """Counts consecutive failures; takes the provider out for ``cooldown`` at ``threshold``.
+    Returns True when this outcome took it out."""
+    if ok:
+        await db[PROVIDER_HEALTH].update_one(
+            {"_id": provider}, {"$set": {"failures": 0, "down_until": None, "ok_at": at}}, upsert=True
+        )
+        return False
+    doc = await db[PROVIDER_HEALTH].find_one_and_update(
+        {"_id": provider},
+        {"$inc": {"failures": 1}, "$set": {"failed_at": at}},
+        upsert=True,
+        return_document=ReturnDocument.AFTER,
+    )
+    if doc["failures"] >= threshold and not (doc.get("down_until") and doc["down_until"] > at):
+        await db[PROVIDER_HEALTH].update_one({"_id": provider}, {"$set": {"down_until": at + cooldown, "failures": 0}})
+        return True
+    return False
+
+
+async def take_rate_slot(db: AsyncDatabase[Document], provider: str, at: datetime, limit: int) -> bool:
+    """One send in the provider's current one-second window, across replicas; False when it is full."""
+    second = at.replace(microsecond=0)
+    for _ in range(3):  # two replicas opening the same window at once: one insert loses, then counts
+        try:
+            doc = await db[RATE_WINDOWS].find_one_and_update(
+                {"_id": f"{provider}:{second.isoformat()}"},
+                {"$inc": {"n": 1}, "$setOnInsert": {"at": second}},
+                upsert=True,
+                return_document=ReturnDocument.AFTER,
+            )
+        except DuplicateKeyError:
+            continue
+        return int(doc["n"]) <= limit
+    return False
 
 
 async def for_dossier(db: AsyncDatabase[Document], dossier_code: str) -> list[Document]:

@@ -39,16 +39,28 @@ async def standins() -> AsyncIterator[RunningStandins]:
 
 
 @pytest.fixture
-def settings(service_env: Callable[..., str], standins: RunningStandins) -> NotifySettings:
-    service_env(
-        "NOTIFY_",
-        SMS__URL=standins.sms.url,
-        SMTP__PORT=standins.smtp_port,
-        SENDER_POLL_SECONDS=0.05,
-        SEND_BACKOFF_INITIAL_SECONDS=0.05,
-        SEND_BACKOFF_MAX_SECONDS=0.2,
-        SEND_MAX_ATTEMPTS=5,
-    )
+def settings_with(service_env: Callable[..., str], standins: RunningStandins) -> Callable[..., NotifySettings]:
+    """Notify's settings against the stand-ins; keyword arguments add or replace NOTIFY_ settings."""
+    return lambda **extra: _settings(service_env, standins, **extra)
+
+
+@pytest.fixture
+def settings(settings_with: Callable[..., NotifySettings]) -> NotifySettings:
+    return settings_with()
+
+
+def _settings(service_env: Callable[..., str], standins: RunningStandins, **extra: Any) -> NotifySettings:
+    defaults: dict[str, Any] = {
+        "SMS__URL": standins.sms.url,
+        "SMTP__PORT": standins.smtp_port,
+        "SENDER_POLL_SECONDS": 0.05,
+        "SEND_BACKOFF_INITIAL_SECONDS": 0.05,
+        "SEND_BACKOFF_MAX_SECONDS": 0.2,
+        "SEND_MAX_ATTEMPTS": 5,
+        # Tests run at any hour: quiet hours are switched on only by the test about them.
+        "QUIET_HOURS__ENABLED": "false",
+    }
+    service_env("NOTIFY_", **(defaults | extra))
     return NotifySettings()  # type: ignore[call-arg]
 
 

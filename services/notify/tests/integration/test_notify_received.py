@@ -18,7 +18,7 @@ from motcua_kit.events import DossierReceived, Envelope, NotificationSent
 from motcua_kit.events.topics import NOTIFY_NOTIFICATIONS
 from motcua_kit.mongo import connect, ensure_indexes
 from motcua_kit.outbox import OUTBOX, OUTBOX_INDEXES, UnitOfWork
-from notify import service, store
+from notify import sending, service, store
 from notify.clients.email import SmtpEmailClient
 from notify.clients.sms import SmsGatewayClient
 from notify.settings import NotifySettings
@@ -148,7 +148,7 @@ async def test_crash_between_sending_and_marking_sent_still_sends_one_sms(
         assert await uow.run(lambda tx: service.record_notifications(tx, event, envelope, VN)) == 1
         claimed = await store.claim_due(db, datetime.now(UTC), timedelta(seconds=settings.sending_lease_seconds))
         assert claimed is not None
-        reference = await service.deliver(claimed, service.Senders(sms=sms, email=SmtpEmailClient(settings.smtp)))
+        reference = await sending.deliver(claimed, sending.Senders(sms=sms, email=SmtpEmailClient(settings.smtp)))
         [stuck] = await notifications(db)
         assert stuck["status"] == "sending" and stuck["attempts"] == 1
     finally:
@@ -169,11 +169,25 @@ async def test_invalid_phone_fails_at_once_without_retry(
 ) -> None:
     event = received(CODE, notify_channels=["sms"], applicant={"phone": "0123 456"})
     await produce(local_stack, settings, event, envelope_for(event))
-    [doc] = await eventually(lambda: settled(app, 1), message="notification settled")
+    # The SMS fails for good at once; the citizen gave an e-mail address too, so the message goes there.
+    docs = await eventually(lambda: settled(app, 2), message="notifications settled")
+    doc, fallback = sorted(docs, key=lambda d: d["channel"] != "sms")
     assert doc["status"] == "failed" and doc["attempts"] == 1
     assert doc["last_error"].startswith("invalid_phone")
     assert [h["status"] for h in doc["history"]] == ["pending", "sending", "failed"]
     assert await sms_at_gateway(standins) == []
+    assert fallback["channel"] == "email" and fallback["status"] == "sent" and fallback["fallback_of"] == doc["_id"]
+    [mail] = await mails_at_mailbox(standins, "dao.nguyen@example.vn")
+    assert "đã được tiếp nhận" in mail["subject"]
+
+
+async def test_no_fallback_when_the_citizen_has_no_other_channel(
+    app: FastAPI, settings: NotifySettings, standins: RunningStandins, local_stack: LocalStack, received: MakeEvent
+) -> None:
+    event = received(CODE, notify_channels=["sms"], applicant={"phone": "0123 456", "email": None})
+    await produce(local_stack, settings, event, envelope_for(event))
+    [doc] = await eventually(lambda: settled(app, 1), message="notification settled")
+    assert doc["status"] == "failed" and doc["fallback"] is None
 
 
 async def test_gateway_errors_are_retried_until_accepted(

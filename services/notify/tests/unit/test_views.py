@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from notify.api.schemas import NotificationView, mask_email, mask_phone
-from notify.service import retry_delay
-from notify.settings import NotifySettings
 
 
 def test_recipients_are_masked() -> None:
@@ -39,17 +37,3 @@ def test_view_leaves_out_bodies_and_masks_errors() -> None:
     dumped = NotificationView.from_doc(doc).model_dump_json()
     assert "dao.nguyen" not in dumped and "Nguyễn" not in dumped and "Kính gửi" not in dumped
     assert '"recipient":"d***@e***"' in dumped
-
-
-def test_backoff_grows_exponentially_up_to_the_cap() -> None:
-    settings = NotifySettings.model_validate(
-        {
-            "mongo": {"database": "x"},
-            "auth": {"jwks_file": "/dev/null"},
-            "send_backoff_initial_seconds": 2,
-            "send_backoff_max_seconds": 10,
-        }
-    )
-    assert [retry_delay(n, settings).total_seconds() for n in (1, 2, 3, 4, 5)] == [2, 4, 8, 10, 10]
-    assert retry_delay(1, settings, retry_after_seconds=5) == timedelta(seconds=5)
-    assert retry_delay(1, settings, retry_after_seconds=60) == timedelta(seconds=10)

@@ -1,15 +1,18 @@
-"""Staff routes: what notify told the citizen about a dossier, and the message templates."""
+"""Staff routes: what notify told the citizen about a dossier, the period's totals, and the message templates."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query, Response
 
 from motcua_kit.auth import Principal, Role, require_roles
 from motcua_kit.web import Runtime
-from notify import service
+from notify import service, views
 from notify.api.schemas import (
+    NotificationReport,
     NotificationView,
     PreviewIn,
     PreviewView,
@@ -17,17 +20,51 @@ from notify.api.schemas import (
     TemplateIn,
     TemplateVersionView,
 )
+from notify.settings import NotifySettings
 
 router = APIRouter(tags=["notifications"])
 
 STAFF_VIEWERS = require_roles(Role.COUNTER_OFFICER, Role.CENTRE_ADMIN, Role.AUDITOR)
+Viewer = Annotated[Principal, STAFF_VIEWERS]
 CentreAdmin = Annotated[Principal, require_roles(Role.CENTRE_ADMIN)]
+DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 
 
 @router.get("/dossiers/{code}/notifications", response_model=list[NotificationView])
-async def dossier_notifications(code: str, rt: Runtime, _: Principal = STAFF_VIEWERS) -> list[NotificationView]:
-    """The messages owed to and sent to the citizen for a dossier, recipients masked, bodies left out."""
-    return [NotificationView.from_doc(doc) for doc in await service.dossier_notifications(rt.db, code)]
+async def dossier_notifications(code: str, rt: Runtime, viewer: Viewer) -> list[NotificationView]:
+    """The messages owed to and sent to the citizen for a dossier, oldest first, each with its status history;
+    recipients masked, bodies left out. Centre staff see their centre's dossiers, auditors all; 404 otherwise."""
+    return [NotificationView.from_doc(doc) for doc in await views.dossier_notifications(rt.db, code, viewer)]
+
+
+@router.get(
+    "/reports/notifications",
+    response_model=NotificationReport,
+    responses={200: {"content": {"text/csv": {}}, "description": "The totals, as JSON or as CSV"}},
+    tags=["reports"],
+)
+async def notification_report(
+    rt: Runtime,
+    viewer: Viewer,
+    date_from: Annotated[date, Query(description="First day of the period (local date, included).")],
+    date_to: Annotated[date, Query(description="Last day of the period (local date, included); 366 days at most.")],
+    centre_code: Annotated[str | None, Query(description="Only this centre (centre staff: their own).")] = None,
+    output: Annotated[Literal["json", "csv"], Query(alias="format")] = "json",
+) -> NotificationReport | Response:
+    """Notifications created in the period, by channel, status (as it stands now), provider and local day."""
+    settings = rt.settings
+    zone = settings.tz if isinstance(settings, NotifySettings) else ZoneInfo(DEFAULT_TIMEZONE)
+    totals = await views.notification_totals(
+        rt.db, viewer=viewer, date_from=date_from, date_to=date_to, zone=zone, centre_code=centre_code
+    )
+    if output == "json":
+        return NotificationReport.of(totals)
+    filename = f"thong-bao-{date_from:%Y%m%d}-{date_to:%Y%m%d}.csv"
+    return Response(
+        views.totals_csv(totals),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @router.get("/templates", response_model=list[TemplateVersionView], tags=["templates"])

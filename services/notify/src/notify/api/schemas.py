@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -11,11 +11,11 @@ from motcua_kit.logs import mask_text
 from notify.domain.rules import placeholders
 from notify.domain.templates import Channel, Template
 from notify.service import Preview, TemplateVersion
-from notify.store import Status
+from notify.views import NotificationTotals, delivered_at
 
 
 class HistoryEntry(BaseModel):
-    status: Status
+    status: str = Field(description="As stored: the status machine may grow (e.g. delivered).")
     at: datetime
     note: str | None = None
 
@@ -23,14 +23,16 @@ class HistoryEntry(BaseModel):
 class NotificationView(BaseModel):
     id: str
     dossier_code: str
+    centre_code: str | None = None
     trigger_event_type: str
     channel: Literal["sms", "email"]
     recipient: str
-    status: Status
+    status: str = Field(description="As stored: pending, sending, sent, failed, technical_failure, or a newer one.")
     attempts: int
     created_at: datetime
     next_attempt_at: datetime | None = None
     sent_at: datetime | None = None
+    delivered_at: datetime | None = None
     provider: str | None = None
     provider_reference: str | None = None
     last_error: str | None = None
@@ -44,6 +46,7 @@ class NotificationView(BaseModel):
         return cls(
             id=doc["_id"],
             dossier_code=doc["dossier_code"],
+            centre_code=doc.get("centre_code"),
             trigger_event_type=doc["trigger_event_type"],
             channel=doc["channel"],
             recipient=mask_recipient(doc["channel"], doc["recipient"]),
@@ -52,6 +55,7 @@ class NotificationView(BaseModel):
             created_at=doc["created_at"],
             next_attempt_at=doc["next_attempt_at"] if doc["status"] == "pending" else None,
             sent_at=doc.get("sent_at"),
+            delivered_at=delivered_at(doc),
             provider=doc.get("provider"),
             provider_reference=doc.get("provider_reference"),
             last_error=_masked(doc.get("last_error")),
@@ -82,6 +86,51 @@ def mask_email(address: str) -> str:
 
 def mask_recipient(channel: str, recipient: str) -> str:
     return mask_phone(recipient) if channel == "sms" else mask_email(recipient)
+
+
+# --- report --------------------------------------------------------------------------------------
+
+
+class TotalsRow(BaseModel):
+    day: date = Field(description="Local day (Asia/Ho_Chi_Minh) the notification was created.")
+    channel: str
+    status: str
+    provider: str = Field(description='"none" while no provider has been tried.')
+    count: int
+
+
+class NotificationReport(BaseModel):
+    """Notifications created in the period, counted by their status now."""
+
+    date_from: date
+    date_to: date
+    timezone: str
+    centre_code: str | None = Field(description="The centre counted; None for every centre (auditors).")
+    total: int
+    by_channel: dict[str, int]
+    by_status: dict[str, int]
+    by_provider: dict[str, int]
+    by_day: dict[str, int] = Field(description="ISO local day -> count, days with none left out.")
+    rows: list[TotalsRow] = Field(description="One per (day, channel, status, provider) that has any.")
+
+    @classmethod
+    def of(cls, totals: NotificationTotals) -> NotificationReport:
+        p = totals.period
+        return cls(
+            date_from=p.first,
+            date_to=p.last,
+            timezone=str(p.zone),
+            centre_code=totals.centre_code,
+            total=totals.total,
+            by_channel=totals.by(1),
+            by_status=totals.by(2),
+            by_provider=totals.by(3),
+            by_day=totals.by(0),
+            rows=[
+                TotalsRow(day=date.fromisoformat(day), channel=c, status=s, provider=pr, count=n)
+                for day, c, s, pr, n in totals.sorted_rows()
+            ],
+        )
 
 
 # --- templates -----------------------------------------------------------------------------------

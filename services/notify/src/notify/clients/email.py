@@ -33,6 +33,8 @@ def message_id_for(notification_id: str) -> str:
 
 
 class SmtpEmailClient:
+    name = PROVIDER
+
     def __init__(self, settings: SmtpSettings) -> None:
         self.settings = settings
 
@@ -49,6 +51,7 @@ class SmtpEmailClient:
         try:
             await aiosmtplib.send(
                 message,
+                sender=s.bounce_address,  # the envelope sender: where bounces go
                 hostname=s.host,
                 port=s.port,
                 timeout=s.timeout_seconds,

@@ -14,6 +14,7 @@ PERMANENT_STATUSES = frozenset({400, 401, 403, 422})
 class SmsGatewayClient:
     def __init__(self, settings: SmsSettings, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.settings = settings
+        self.name = settings.name
         self._http = httpx.AsyncClient(
             base_url=settings.url,
             headers={"Authorization": f"Bearer {settings.api_key}"},
@@ -31,7 +32,7 @@ class SmsGatewayClient:
             "phone": phone,
             "text": text,
             "client_ref": client_ref,
-            "callback_url": None,
+            "callback_url": self.settings.receipt_url,
         }
         try:
             response = await self._http.post("/v1/sms", json=body)

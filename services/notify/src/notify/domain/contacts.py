@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -103,6 +103,10 @@ class DossierContacts:
 
     def recipient(self, channel: Channel) -> str | None:
         return self.phone if channel == "sms" else self.email
+
+    def with_every_channel(self) -> DossierContacts:
+        """The same dossier as if the citizen had chosen every channel (for fallback messages)."""
+        return replace(self, notify_channels=["sms", "email"])
 
     def chosen_channels(self) -> list[tuple[Channel, str]]:
         """Channels the citizen chose and has an address for, each once, in the order chosen."""

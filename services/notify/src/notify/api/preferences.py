@@ -1,0 +1,56 @@
+"""Opt-outs: a citizen asks, through the counter, not to be told on a channel any more."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
+
+from motcua_kit.auth import Principal, Role, require_roles
+from motcua_kit.errors import NotFound
+from motcua_kit.web import Runtime
+from notify import service
+
+router = APIRouter(prefix="/opt-outs", tags=["opt-outs"])
+
+CentreStaff = Annotated[Principal, require_roles(Role.COUNTER_OFFICER, Role.CENTRE_ADMIN)]
+PHONE = r"^(0|\+?84)[35789]\d{8}$"
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+class OptOutIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    channel: Literal["sms", "email"]
+    recipient: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=254)]
+
+    @model_validator(mode="after")
+    def _recipient_fits_channel(self) -> OptOutIn:
+        compact = re.sub(r"[\s.\-()]", "", self.recipient)
+        if self.channel == "sms" and not re.fullmatch(PHONE, compact):
+            raise ValueError("recipient must be a Vietnamese mobile number for the sms channel")
+        if self.channel == "email" and not re.fullmatch(EMAIL, self.recipient):
+            raise ValueError("recipient must be an e-mail address for the email channel")
+        return self
+
+
+class OptOutOut(BaseModel):
+    channel: str
+    opted_out: bool
+
+
+@router.post("", response_model=OptOutOut, status_code=201)
+async def opt_out(body: OptOutIn, rt: Runtime, officer: CentreStaff) -> OptOutOut:
+    """No more messages on this channel to this phone or address, from any dossier (recorded once)."""
+    await service.opt_out(rt.db, body.channel, body.recipient, by=officer.subject)
+    return OptOutOut(channel=body.channel, opted_out=True)
+
+
+@router.post("/remove", response_model=OptOutOut)
+async def opt_in(body: OptOutIn, rt: Runtime, _: CentreStaff) -> OptOutOut:
+    """The citizen wants the messages again."""
+    if not await service.opt_in(rt.db, body.channel, body.recipient):
+        raise NotFound("this recipient had not opted out of this channel")
+    return OptOutOut(channel=body.channel, opted_out=False)
