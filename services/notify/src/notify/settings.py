@@ -35,6 +35,11 @@ class SmtpSettings(BaseModel):
     timeout_seconds: float = Field(default=10, gt=0)
     max_per_second: int = Field(default=20, ge=1, description="The relay's rate limit, across replicas.")
 
+    @field_validator("bounce_address")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return value or None  # an empty envelope sender would mean "this is a bounce"
+
 
 class QuietHours(BaseModel):
     """No SMS between ``start`` and ``end`` (local time): they wait until ``end``."""
