@@ -1,4 +1,9 @@
-"""``motcua up``: the whole product on this machine, on loopback, with real wire-protocol servers."""
+"""``motcua up``: the whole product on this machine, on loopback, with real wire-protocol servers.
+
+Besides Kafka (Tansu), MongoDB (SecantusDB) and the four services, one process runs the
+outside parties' stand-ins: two SMS gateways (main and backup, for notify's failover),
+the postal carrier and an SMTP mailbox.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,9 @@ from motcua_devstack import servers
 
 SERVICES = ("reception", "processing", "postal", "notify")
 PROVINCIAL_CENTRE = "000.00.06.H56"
+SMS_API_KEY = "local-sms-key"
+SMS_BACKUP_API_KEY = "local-sms-backup-key"
+BOUNCE_ADDRESS = "bounces@motcua.local"
 
 
 @dataclass
@@ -33,6 +41,7 @@ class Ports:
     carrier: int = 8092
     mailbox: int = 8093
     smtp: int = 1025
+    sms_backup: int = 8094
 
     def service(self, name: str) -> int:
         return int(getattr(self, name))
@@ -70,11 +79,18 @@ class Stack:
         if name == "reception":
             env["RECEPTION_LOOKUP_BASE_URL"] = f"{self.url(self.ports.reception)}/lookup"
         if name == "notify":
+            receipts = f"{self.url(self.ports.notify)}/callbacks/sms"
             env |= {
                 "NOTIFY_SMS__URL": self.url(self.ports.sms),
-                "NOTIFY_SMS__API_KEY": "local-sms-key",
+                "NOTIFY_SMS__API_KEY": SMS_API_KEY,
+                "NOTIFY_SMS__RECEIPT_URL": receipts,
+                "NOTIFY_SMS_BACKUP__URL": self.url(self.ports.sms_backup),
+                "NOTIFY_SMS_BACKUP__API_KEY": SMS_BACKUP_API_KEY,
+                "NOTIFY_SMS_BACKUP__NAME": "sms_backup",
+                "NOTIFY_SMS_BACKUP__RECEIPT_URL": receipts,
                 "NOTIFY_SMTP__HOST": self.host,
                 "NOTIFY_SMTP__PORT": str(self.ports.smtp),
+                "NOTIFY_SMTP__BOUNCE_ADDRESS": BOUNCE_ADDRESS,
             }
         if name == "postal":
             env |= {
@@ -87,6 +103,33 @@ class Stack:
                 "POSTAL_TRACKING_SCAN_SECONDS": "10",
             }
         return env
+
+    def standins_command(self) -> list[str]:
+        """The stand-ins process; it answers on the main SMS port once every stand-in does."""
+        p = self.ports
+        return [
+            sys.executable,
+            "-m",
+            "motcua_devstack.standins",
+            "--host",
+            self.host,
+            "--sms-port",
+            str(p.sms),
+            "--sms-api-key",
+            SMS_API_KEY,
+            "--sms-backup-port",
+            str(p.sms_backup),
+            "--sms-backup-api-key",
+            SMS_BACKUP_API_KEY,
+            "--carrier-port",
+            str(p.carrier),
+            "--smtp-port",
+            str(p.smtp),
+            "--mailbox-http-port",
+            str(p.mailbox),
+            "--mail-dir",
+            str(self.data_dir / "mail"),
+        ]
 
     def start(self, *, seed: bool = True, echo: Any = print) -> None:
         from motcua_kit.auth import create_dev_keys
@@ -101,29 +144,8 @@ class Stack:
             self.children.append(server)
         servers.wait_for_mongo(servers.mongo_url(self.ports.mongo))
         p = self.ports
-        standins = servers.LocalServer(
-            "stand-ins",
-            p.sms,
-            [
-                sys.executable,
-                "-m",
-                "motcua_devstack.standins",
-                "--host",
-                self.host,
-                "--sms-port",
-                str(p.sms),
-                "--carrier-port",
-                str(p.carrier),
-                "--smtp-port",
-                str(p.smtp),
-                "--mailbox-http-port",
-                str(p.mailbox),
-                "--mail-dir",
-                str(self.data_dir / "mail"),
-            ],
-            self.logs / "standins.log",
-        )
-        echo("starting stand-ins: SMS gateway, postal carrier, SMTP mailbox")
+        standins = servers.LocalServer("stand-ins", p.sms, self.standins_command(), self.logs / "standins.log")
+        echo("starting stand-ins: SMS gateways (main and backup), postal carrier, SMTP mailbox")
         standins.start()
         self.children.append(standins)
         for name in SERVICES:
@@ -211,6 +233,7 @@ class Stack:
             f"  kafka (Tansu)      {self.host}:{p.kafka}",
             f"  mongodb (Secantus) {servers.mongo_url(p.mongo)}   data in {self.data_dir / 'mongo'}",
             f"  SMS gateway        {self.url(p.sms)}/_control/messages",
+            f"  SMS gateway (backup) {self.url(p.sms_backup)}/_control/messages",
             f"  postal carrier     {self.url(p.carrier)}/_control/orders",
             f"  mailbox (SMTP {p.smtp}) {self.url(p.mailbox)}/_control/mails",
             f"  logs               {self.logs}",
@@ -242,20 +265,22 @@ def up(
     carrier_port: int = 8092,
     mailbox_port: int = 8093,
     smtp_port: int = 1025,
+    sms_backup_port: int = 8094,
     seed: Annotated[bool, typer.Option(help="Load the demo province.")] = True,
 ) -> None:
     """Start the whole product on this machine (embedded default) until Ctrl-C."""
     ports = Ports(
-        kafka_port,
-        mongo_port,
-        reception_port,
-        processing_port,
-        postal_port,
-        notify_port,
-        sms_port,
-        carrier_port,
-        mailbox_port,
-        smtp_port,
+        kafka=kafka_port,
+        mongo=mongo_port,
+        reception=reception_port,
+        processing=processing_port,
+        postal=postal_port,
+        notify=notify_port,
+        sms=sms_port,
+        carrier=carrier_port,
+        mailbox=mailbox_port,
+        smtp=smtp_port,
+        sms_backup=sms_backup_port,
     )
     stack = Stack(data_dir=data_dir.resolve(), ports=ports, host=host)
     stopping = False

@@ -24,6 +24,7 @@ pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(60)]
 
 PHONE = "0912345678"
 CITIZEN = "tran.thi.binh@example.vn"
+EPHEMERAL = {"sms_port": 0, "carrier_port": 0, "smtp_port": 0, "mailbox_http_port": 0}
 
 
 def _env_importing_this_package() -> dict[str, str]:
@@ -45,10 +46,10 @@ async def healthy(http: httpx.AsyncClient, url: str) -> bool:
     return response.status_code == 200
 
 
-def vietnamese_mail() -> EmailMessage:
+def vietnamese_mail(to: str = CITIZEN) -> EmailMessage:
     message = EmailMessage()
     message["From"] = "mot-cua@example.gov.vn"
-    message["To"] = CITIZEN
+    message["To"] = to
     message["Subject"] = "Hồ sơ Đã tiếp nhận"
     message.set_content("Hồ sơ của bà Trần Thị Bình đã được tiếp nhận.")
     return message
@@ -58,15 +59,23 @@ async def test_open_standins_on_ephemeral_ports(tmp_path: Path, http: httpx.Asyn
     config = StandinsConfig(sms_port=0, carrier_port=0, smtp_port=0, mailbox_http_port=0, mail_dir=tmp_path)
 
     async with open_standins(config) as running:
-        services = {
+        services = [
             (await http.get(f"{handle.url}/healthz")).json()["service"]
-            for handle in (running.sms, running.carrier, running.mailbox_http)
-        }
+            for handle in (running.sms, running.sms_backup, running.carrier, running.mailbox_http)
+        ]
         await aiosmtplib.send(vietnamese_mail(), hostname="127.0.0.1", port=running.smtp_port, timeout=5)
         mails = await wait_until(lambda: _mails(http, running.mailbox_http.url), message="mail never arrived")
-        ports = [running.sms.port, running.carrier.port, running.mailbox_http.port, running.smtp_port]
+        ports = [
+            running.sms.port,
+            running.sms_backup.port,
+            running.carrier.port,
+            running.mailbox_http.port,
+            running.smtp_port,
+        ]
 
-    assert services == {"sms_gateway", "carrier", "mailbox"}
+    assert services == ["sms_gateway", "sms_gateway", "carrier", "mailbox"]
+    assert config.sms_backup_port == 0  # free ports asked for: the backup gets one too, not 8094
+    assert len(set(ports)) == 5
     assert mails[0]["subject"] == "Hồ sơ Đã tiếp nhận"
     assert len(list(tmp_path.glob("*.eml"))) == 1
     assert all(port_is_closed(port) for port in ports)
@@ -80,7 +89,7 @@ async def _mails(http: httpx.AsyncClient, base: str) -> list[dict[str, Any]]:
 async def test_serve_standins_runs_until_cancelled(
     free_port: Callable[[], int], http: httpx.AsyncClient, wait_until: Any
 ) -> None:
-    sms_port, carrier_port, smtp_port, mailbox_port = (free_port() for _ in range(4))
+    sms_port, backup_port, carrier_port, smtp_port, mailbox_port = (free_port() for _ in range(5))
     ready = asyncio.Event()
     task = asyncio.create_task(
         serve_standins(
@@ -94,9 +103,16 @@ async def test_serve_standins_runs_until_cancelled(
             carrier_webhook_secret="s",
             mail_dir=None,
             ready=ready,
+            sms_backup_port=backup_port,
+            sms_backup_api_key="k3",
         )
     )
     await asyncio.wait_for(ready.wait(), timeout=10)
+    backup = await http.post(
+        f"http://127.0.0.1:{backup_port}/v1/sms",
+        json={"sender": "MOTCUA", "phone": PHONE, "text": "Xin chào", "client_ref": "r-1", "callback_url": None},
+        headers={"Authorization": "Bearer k3"},
+    )
 
     response = await http.post(
         f"http://127.0.0.1:{sms_port}/v1/sms",
@@ -108,13 +124,14 @@ async def test_serve_standins_runs_until_cancelled(
         await asyncio.wait_for(task, timeout=10)
 
     assert response.status_code == 202
-    assert all(port_is_closed(port) for port in (sms_port, carrier_port, smtp_port, mailbox_port))
+    assert backup.status_code == 202
+    assert all(port_is_closed(port) for port in (sms_port, backup_port, carrier_port, smtp_port, mailbox_port))
 
 
 async def test_cli_serves_logs_json_without_personal_data_and_stops_on_sigint(
     free_port: Callable[[], int], http: httpx.AsyncClient, wait_until: Any, tmp_path: Path
 ) -> None:
-    ports = {name: free_port() for name in ("sms", "carrier", "smtp", "mailbox-http")}
+    ports = {name: free_port() for name in ("sms", "sms-backup", "carrier", "smtp", "mailbox-http")}
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -136,6 +153,11 @@ async def test_cli_serves_logs_json_without_personal_data_and_stops_on_sigint(
             headers={"Authorization": "Bearer local-sms-key"},
         )
         listed = await http.get(f"{sms_url}/_control/messages", params={"phone": PHONE})
+        backup_sent = await http.post(
+            f"http://127.0.0.1:{ports['sms-backup']}/v1/sms",
+            json={"sender": "MOTCUA", "phone": PHONE, "text": "Xin chào", "client_ref": "cli-1", "callback_url": None},
+            headers={"Authorization": "Bearer local-sms-backup-key"},
+        )
         mail = vietnamese_mail()
         await aiosmtplib.send(mail, hostname="127.0.0.1", port=ports["smtp"], timeout=5)
         await wait_until(lambda: list(tmp_path.glob("*.eml")), message="no .eml written")
@@ -144,6 +166,7 @@ async def test_cli_serves_logs_json_without_personal_data_and_stops_on_sigint(
         _, stderr = await asyncio.wait_for(process.communicate(), timeout=20)
 
     assert sent.status_code == 202
+    assert backup_sent.status_code == 202
     assert len(listed.json()) == 1
     assert process.returncode == 0
     log = stderr.decode()
@@ -177,3 +200,27 @@ async def test_open_standins_passes_the_carrier_life(http: httpx.AsyncClient) ->
     assert (life["auto_advance"], life["step_delay_seconds"]) == (True, 0.25)
     assert (life["failure_rate"], life["redelivery_delay_seconds"]) == (0.5, 3.0)
     assert library_default["auto_advance"] is False
+
+
+async def test_the_backup_gateway_has_its_own_port_and_key(http: httpx.AsyncClient) -> None:
+    body = {"sender": "MOTCUA", "phone": PHONE, "text": "Xin chào", "client_ref": "b-1", "callback_url": None}
+
+    async with open_standins(StandinsConfig(**EPHEMERAL)) as running:
+        main, backup = running.sms.url, running.sms_backup.url
+        main_key_at_backup = await http.post(
+            f"{backup}/v1/sms", json=body, headers={"Authorization": "Bearer local-sms-key"}
+        )
+        backup_key_at_main = await http.post(
+            f"{main}/v1/sms", json=body, headers={"Authorization": "Bearer local-sms-backup-key"}
+        )
+        accepted = await http.post(
+            f"{backup}/v1/sms", json=body, headers={"Authorization": "Bearer local-sms-backup-key"}
+        )
+        at_backup = (await http.get(f"{backup}/_control/messages")).json()
+        at_main = (await http.get(f"{main}/_control/messages")).json()
+
+    assert running.sms.port != running.sms_backup.port
+    assert (main_key_at_backup.status_code, backup_key_at_main.status_code) == (401, 401)
+    assert accepted.status_code == 202
+    assert [message["client_ref"] for message in at_backup] == ["b-1"]
+    assert at_main == []

@@ -26,6 +26,7 @@ from motcua_devstack.standins.phones import (
     normalize_vn_mobile,
     normalize_vn_phone,
 )
+from motcua_devstack.standins.runner import StandinsConfig
 from motcua_devstack.standins.sms_encoding import count_segments
 
 
@@ -172,3 +173,18 @@ def test_cli_refuses_bad_carrier_life_flags(argv: list[str], capsys: pytest.Capt
 
     assert exited.value.code == 2
     assert argv[0] in capsys.readouterr().err
+
+
+def test_backup_port_defaults() -> None:
+    assert StandinsConfig().sms_backup_port == 8094
+    assert StandinsConfig().sms_backup_api_key == "local-sms-backup-key"
+    assert StandinsConfig(sms_port=0).sms_backup_port == 0
+    assert StandinsConfig(sms_port=0, sms_backup_port=9000).sms_backup_port == 9000
+
+
+def test_cli_flags_for_the_backup_gateway() -> None:
+    defaults = build_parser().parse_args([])
+    args = build_parser().parse_args(["--sms-backup-port", "9100", "--sms-backup-api-key", "k"])
+
+    assert (defaults.sms_backup_port, defaults.sms_backup_api_key) == (8094, "local-sms-backup-key")
+    assert (args.sms_backup_port, args.sms_backup_api_key) == (9100, "k")

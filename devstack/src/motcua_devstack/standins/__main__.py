@@ -1,4 +1,4 @@
-"""``python -m motcua_devstack.standins``: run the SMS gateway, carrier and mailbox stand-ins."""
+"""``python -m motcua_devstack.standins``: run the SMS gateways (main and backup), carrier and mailbox stand-ins."""
 
 from __future__ import annotations
 
@@ -73,14 +73,16 @@ def build_parser() -> argparse.ArgumentParser:
     defaults = CLI_DEFAULTS
     parser = argparse.ArgumentParser(
         prog="python -m motcua_devstack.standins",
-        description="Local stand-ins for the SMS gateway, the postal carrier and an SMTP server.",
+        description="Local stand-ins for two SMS gateways, the postal carrier and an SMTP server.",
     )
     parser.add_argument("--host", default=defaults.host)
     parser.add_argument("--sms-port", type=int, default=defaults.sms_port)
+    parser.add_argument("--sms-backup-port", type=int, default=defaults.sms_backup_port)
     parser.add_argument("--carrier-port", type=int, default=defaults.carrier_port)
     parser.add_argument("--smtp-port", type=int, default=defaults.smtp_port)
     parser.add_argument("--mailbox-http-port", type=int, default=defaults.mailbox_http_port)
     parser.add_argument("--sms-api-key", default=defaults.sms_api_key)
+    parser.add_argument("--sms-backup-api-key", default=defaults.sms_backup_api_key)
     parser.add_argument("--carrier-api-key", default=defaults.carrier_api_key)
     parser.add_argument("--carrier-webhook-secret", default=defaults.carrier_webhook_secret)
     parser.add_argument("--mail-dir", default=None, help="also write every received mail here as .eml")
@@ -103,6 +105,8 @@ async def _run(args: argparse.Namespace) -> None:
             args.smtp_port,
             args.mailbox_http_port,
             sms_api_key=args.sms_api_key,
+            sms_backup_port=args.sms_backup_port,
+            sms_backup_api_key=args.sms_backup_api_key,
             carrier_api_key=args.carrier_api_key,
             carrier_webhook_secret=args.carrier_webhook_secret,
             mail_dir=args.mail_dir,

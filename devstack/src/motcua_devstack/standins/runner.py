@@ -1,4 +1,9 @@
-"""Run all stand-ins in one asyncio process: three uvicorn servers and the SMTP mailbox."""
+"""Run all stand-ins in one asyncio process: four uvicorn servers and the SMTP mailbox.
+
+The servers: the SMS gateway, a second (backup) SMS gateway with its own port and
+API key (the product's failover provider), the postal carrier and the mailbox's
+HTTP API; plus the mailbox's SMTP server.
+"""
 
 from __future__ import annotations
 
@@ -110,14 +115,25 @@ async def start_http_server(
     return HttpServerHandle(name=name, host=host, port=bound_port, server=server, task=task)
 
 
+SMS_BACKUP_PORT = 8094
+
+
 @dataclass(frozen=True)
 class StandinsConfig:
+    """Where and how the stand-ins run; every port may be 0 (a free port).
+
+    ``sms_backup_port`` left at None becomes 8094, or 0 when ``sms_port`` is 0, so
+    callers that ask for free ports (tests) never bind a fixed port for the backup.
+    """
+
     host: str = "127.0.0.1"
     sms_port: int = 8091
     carrier_port: int = 8092
     smtp_port: int = 1025
     mailbox_http_port: int = 8093
     sms_api_key: str = "local-sms-key"
+    sms_backup_port: int | None = None
+    sms_backup_api_key: str = "local-sms-backup-key"
     carrier_api_key: str = "local-carrier-key"
     carrier_webhook_secret: str = "local-webhook-secret"
     mail_dir: Path | str | None = None
@@ -128,10 +144,15 @@ class StandinsConfig:
     carrier_failure_rate: float = 0.0
     carrier_redelivery_delay_seconds: float = 5.0
 
+    def __post_init__(self) -> None:
+        if self.sms_backup_port is None:
+            object.__setattr__(self, "sms_backup_port", 0 if self.sms_port == 0 else SMS_BACKUP_PORT)
+
 
 @dataclass(frozen=True)
 class RunningStandins:
     sms: HttpServerHandle
+    sms_backup: HttpServerHandle
     carrier: HttpServerHandle
     mailbox_http: HttpServerHandle
     smtp: MailboxController
@@ -163,6 +184,7 @@ async def open_standins(config: StandinsConfig) -> AsyncIterator[RunningStandins
     async with contextlib.AsyncExitStack() as stack:
         smtp = await _start_smtp(stack, store, config.host, config.smtp_port)
         sms_app = create_sms_gateway_app(config.sms_api_key)
+        sms_backup_app = create_sms_gateway_app(config.sms_backup_api_key)
         carrier_app = create_carrier_app(
             config.carrier_api_key,
             webhook_secret=config.carrier_webhook_secret,
@@ -171,13 +193,22 @@ async def open_standins(config: StandinsConfig) -> AsyncIterator[RunningStandins
             failure_rate=config.carrier_failure_rate,
             redelivery_delay_seconds=config.carrier_redelivery_delay_seconds,
         )
-        # The SMS gateway comes last: once its port answers, everything else does too
+        # The main SMS gateway comes last: once its port answers, everything else does too
         # (the launcher waits on that port).
         carrier = await _start_http(stack, carrier_app, config.host, config.carrier_port, "carrier")
         mailbox_app = create_mailbox_app(store)
         mailbox_http = await _start_http(stack, mailbox_app, config.host, config.mailbox_http_port, "mailbox")
+        backup_port = int(config.sms_backup_port or 0)
+        sms_backup = await _start_http(stack, sms_backup_app, config.host, backup_port, "sms_gateway_backup")
         sms = await _start_http(stack, sms_app, config.host, config.sms_port, "sms_gateway")
-        running = RunningStandins(sms=sms, carrier=carrier, mailbox_http=mailbox_http, smtp=smtp, mail_store=store)
+        running = RunningStandins(
+            sms=sms,
+            sms_backup=sms_backup,
+            carrier=carrier,
+            mailbox_http=mailbox_http,
+            smtp=smtp,
+            mail_store=store,
+        )
         try:
             yield running
         finally:
@@ -196,6 +227,8 @@ async def serve_standins(
     carrier_webhook_secret: str,
     mail_dir: Path | str | None,
     ready: asyncio.Event | None = None,
+    sms_backup_port: int | None = None,
+    sms_backup_api_key: str = StandinsConfig.sms_backup_api_key,
     carrier_auto_advance: bool = StandinsConfig.carrier_auto_advance,
     carrier_step_delay_seconds: float = StandinsConfig.carrier_step_delay_seconds,
     carrier_failure_rate: float = StandinsConfig.carrier_failure_rate,
@@ -203,8 +236,9 @@ async def serve_standins(
 ) -> None:
     """Run the stand-ins until this coroutine is cancelled, then shut everything down cleanly.
 
-    ``ready`` (optional) is set once every server accepts connections. The ``carrier_*``
-    options set the carrier's life (see :class:`StandinsConfig`).
+    ``ready`` (optional) is set once every server accepts connections. ``sms_backup_port``
+    None is 8094 (0 when ``sms_port`` is 0). The ``carrier_*`` options set the carrier's
+    life (see :class:`StandinsConfig`).
     """
     config = StandinsConfig(
         host=host,
@@ -213,6 +247,8 @@ async def serve_standins(
         smtp_port=smtp_port,
         mailbox_http_port=mailbox_http_port,
         sms_api_key=sms_api_key,
+        sms_backup_port=sms_backup_port,
+        sms_backup_api_key=sms_backup_api_key,
         carrier_api_key=carrier_api_key,
         carrier_webhook_secret=carrier_webhook_secret,
         mail_dir=mail_dir,
@@ -224,6 +260,7 @@ async def serve_standins(
     async with open_standins(config) as running:
         endpoints = {
             "sms_gateway": running.sms.url,
+            "sms_gateway_backup": running.sms_backup.url,
             "carrier": running.carrier.url,
             "mailbox_http": running.mailbox_http.url,
             "smtp": f"{host}:{running.smtp_port}",
