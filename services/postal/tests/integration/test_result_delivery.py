@@ -115,6 +115,12 @@ async def test_a_resolved_dossier_is_shipped_handed_over_and_delivered(postal: P
     delivered = next(e for k, e in events if k == "ResultDelivered")
     assert delivered["recipient_checked"] is True and delivered["tracking_number"] == tracking and not delivered["late"]
 
+    def gauge() -> float:
+        labels = {"purpose": "delivery", "status": "delivered", "carrier": "vnpost"}
+        return REGISTRY.get_sample_value("postal_shipments", labels) or 0.0
+
+    await eventually(lambda: _more(gauge, 0), message="the shipments gauge counts the delivered one")
+
 
 async def test_the_same_dossier_resolved_twice_creates_one_shipment(postal: Postal, carrier: Carrier) -> None:
     code = new_code()

@@ -23,8 +23,7 @@ from motcua_kit.outbox import Tx, UnitOfWork
 from postal import metrics, store
 from postal.clients.carrier import Carrier, CarrierError, CarrierOrder, Party
 from postal.domain.addresses import AddressProblem, normalise_phone, parse_address
-from postal.service.common import Rules, address_doc, history_entry, load_calendar, local_day, now_utc
-from postal.service.tracking import _target
+from postal.service.common import Rules, history_entry, load_calendar, local_day, now_utc, target_for
 from postal.settings import PostalSettings
 
 log = get_logger(__name__)
@@ -180,7 +179,7 @@ async def _create_order(
         )
         if doc["purpose"] == "delivery":
             calendar = await load_calendar(tx.db, tx.session)
-            estimate = _target({**current, **changes}, local_day(calendar, now), rules)
+            estimate = target_for({**current, **changes}, local_day(calendar, now), rules)
             await tx.publish(
                 ShipmentCreated(
                     dossier_code=doc["dossier_code"],
@@ -229,8 +228,3 @@ async def _refused(tx: Tx, doc: Document, kind: str, message: str) -> None:
         session=tx.session,
     )
     log.error("carrier refused a call", kind=kind)
-
-
-def address_fields(text: str) -> Document:
-    """The stored form of a free-text address, or AddressProblem."""
-    return address_doc(parse_address(text))

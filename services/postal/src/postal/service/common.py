@@ -15,7 +15,7 @@ from motcua_kit.mongo import Document
 from motcua_worktime import WorkCalendar
 from postal import store
 from postal.domain.addresses import PostalAddress
-from postal.domain.transit import TransitRules
+from postal.domain.transit import TransitRules, target_date
 from postal.settings import PostalSettings
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -66,6 +66,17 @@ def address_doc(address: PostalAddress) -> Document:
 
 def address_of(doc: Document) -> PostalAddress:
     return PostalAddress(street=doc["street"], commune=doc["commune"], province=doc["province"])
+
+
+def target_for(shipment: Document, j: date, rules: Rules) -> str:
+    """The shipment's transit target (ISO date) when J is ``j``: a collection also carries the appointment slip."""
+    return target_date(
+        j,
+        address_of(shipment["sender"]["address"]),
+        address_of(shipment["recipient"]["address"]),
+        rules.transit,
+        with_appointment_slip=shipment["purpose"] == "pickup",
+    ).isoformat()
 
 
 def task(kind: str, due_at: datetime) -> Document:

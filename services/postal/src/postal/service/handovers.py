@@ -23,8 +23,7 @@ from motcua_kit.mongo import Document
 from motcua_kit.outbox import Tx, UnitOfWork
 from postal import store
 from postal.domain.tracking import confirmation_problem, party_of
-from postal.service.common import Rules, history_entry, load_calendar, local_day, now_utc
-from postal.service.tracking import _target
+from postal.service.common import Rules, history_entry, load_calendar, local_day, now_utc, target_for
 
 Kind = Literal["result", "pickup"]
 HANDABLE = {
@@ -184,7 +183,7 @@ async def confirm(
 
 
 async def _result_handed(tx: Tx, shipment: Document, now: datetime, today: Any, rules: Rules) -> None:
-    target = shipment.get("target_date") or _target(shipment, today, rules)
+    target = shipment.get("target_date") or target_for(shipment, today, rules)
     changes: Document = {"handed_over_at": now, "target_date": target, "updated_at": now}
     if shipment["status"] == "created":
         changes["status"] = "handed_to_post"

@@ -28,8 +28,7 @@ from motcua_worktime import WorkCalendar
 from postal import metrics, store
 from postal.clients.carrier import Carrier, CarrierError, CarrierStep
 from postal.domain.tracking import Report, failed_attempt, is_ahead, status_after
-from postal.domain.transit import target_date
-from postal.service.common import Rules, address_of, history_entry, load_calendar, local_day, now_utc, task
+from postal.service.common import Rules, history_entry, load_calendar, local_day, now_utc, target_for, task
 
 log = get_logger(__name__)
 
@@ -105,7 +104,7 @@ def _effects(
         )
     if report.status in ("picked_up", "in_transit") and not shipment.get("target_date"):
         # J is the day the carrier took the parcel (a collection) unless the hand-over minutes came first.
-        changes["target_date"] = _target(shipment, local_day(calendar, report.at), rules)
+        changes["target_date"] = target_for(shipment, local_day(calendar, report.at), rules)
     if report.status == "picked_up" and purpose == "pickup":
         events.append(
             PickupCollected(pickup_id=shipment["pickup_id"], collected_at=report.at, tracking_number=tracking)
@@ -184,16 +183,6 @@ def _effects(
                 )
             )
     return changes, events
-
-
-def _target(shipment: Document, j: Any, rules: Rules) -> str:
-    return target_date(
-        j,
-        address_of(shipment["sender"]["address"]),
-        address_of(shipment["recipient"]["address"]),
-        rules.transit,
-        with_appointment_slip=shipment["purpose"] == "pickup",
-    ).isoformat()
 
 
 # --- webhooks ------------------------------------------------------------------------------------
@@ -352,20 +341,20 @@ async def flag_late(uow: UnitOfWork, rules: Rules) -> int:
 
 
 async def refresh_gauges(uow: UnitOfWork) -> None:
+    """Shipments by purpose, status and carrier (open ones, and those closed in the last 30 days)."""
     counts: dict[tuple[str, str, str], int] = {}
     late: dict[tuple[str, str], int] = {}
     waiting: dict[str, int] = {}
-    cursor = uow.db[store.SHIPMENTS].find(
-        {"$or": [{"open": True}, {"updated_at": {"$gte": now_utc() - timedelta(days=30)}}]},
-        {"purpose": 1, "status": 1, "carrier": 1, "late": 1, "open": 1, "task": 1},
-    )
-    async for doc in cursor:
-        key = (doc["purpose"], doc["status"], doc.get("carrier") or "")
+    fields = {"purpose": 1, "status": 1, "carrier": 1, "late": 1, "open": 1, "task": 1}
+    recent = now_utc() - timedelta(days=30)
+    open_docs = await uow.db[store.SHIPMENTS].find({"open": True}, fields).to_list(None)
+    closed = await uow.db[store.SHIPMENTS].find({"open": False, "updated_at": {"$gte": recent}}, fields).to_list(None)
+    for doc in [*open_docs, *closed]:
+        carrier = doc.get("carrier") or ""
+        key = (doc["purpose"], doc["status"], carrier)
         counts[key] = counts.get(key, 0) + 1
         if doc.get("open") and doc.get("late"):
-            late[(doc["purpose"], doc.get("carrier") or "")] = (
-                late.get((doc["purpose"], doc.get("carrier") or ""), 0) + 1
-            )
+            late[(doc["purpose"], carrier)] = late.get((doc["purpose"], carrier), 0) + 1
         if doc.get("task"):
             waiting[doc["task"]["kind"]] = waiting.get(doc["task"]["kind"], 0) + 1
     metrics.set_shipments([(*k, n) for k, n in counts.items()], [(*k, n) for k, n in late.items()])
