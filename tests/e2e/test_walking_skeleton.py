@@ -50,7 +50,8 @@ class RunningStack:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             cwd=REPO,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            # The test runs at any hour: SMS must not wait for the end of quiet hours (tested in notify).
+            env={**os.environ, "PYTHONUNBUFFERED": "1", "NOTIFY_QUIET_HOURS__ENABLED": "false"},
         )
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
