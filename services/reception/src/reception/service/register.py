@@ -19,6 +19,7 @@ from motcua_kit.events import (
     CaseOpened,
     DeliveryAttemptFailed,
     DossierResolved,
+    NotificationDelivered,
     NotificationFailed,
     NotificationSent,
     PaymentConfirmed,
@@ -249,6 +250,12 @@ async def notification_sent(tx: Tx, e: NotificationSent) -> None:
     )
 
 
+async def notification_delivered(tx: Tx, e: NotificationDelivered) -> None:
+    label = CHANNEL_LABELS[e.channel]
+    note = f"{label[:1].upper()}{label[1:]} đã đến công dân"  # the provider's receipt: on the phone, in the mailbox
+    await _update(tx, e, lambda d: _record(d, e, e.delivered_at, "notify", d["centre_code"], note))
+
+
 async def notification_failed(tx: Tx, e: NotificationFailed) -> None:
     await _update(
         tx,
@@ -276,5 +283,6 @@ HANDLERS: dict[type[Any], Callable[[Tx, Any], Awaitable[None]]] = {
     ResultDelivered: delivered,
     ShipmentReturned: shipment_returned,
     NotificationSent: notification_sent,
+    NotificationDelivered: notification_delivered,
     NotificationFailed: notification_failed,
 }
