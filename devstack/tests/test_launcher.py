@@ -53,10 +53,11 @@ def test_the_standins_command_is_what_the_standins_cli_understands(tmp_path: Pat
     assert (args.sms_port, args.sms_api_key) == (18091, "local-sms-key")
     assert (args.sms_backup_port, args.sms_backup_api_key) == (18094, "local-sms-backup-key")
     assert args.mailbox_http_port == 18093
+    assert args.mail_bounce_webhook_url == "http://127.0.0.1:18004/callbacks/email-bounces"
     assert args.mail_dir == str(tmp_path / "mail")
 
 
-def test_the_banner_shows_the_backup_gateway(tmp_path: Path) -> None:
+def test_the_banner_shows_the_backup_gateway_and_the_bounces(tmp_path: Path) -> None:
     from motcua_kit.auth import create_dev_keys
 
     running = stack(tmp_path)
@@ -65,3 +66,4 @@ def test_the_banner_shows_the_backup_gateway(tmp_path: Path) -> None:
     banner = running.banner()
 
     assert "SMS gateway (backup) http://127.0.0.1:18094/_control/messages" in banner
+    assert "http://127.0.0.1:18093/_control/bounces" in banner

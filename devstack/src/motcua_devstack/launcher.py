@@ -2,7 +2,7 @@
 
 Besides Kafka (Tansu), MongoDB (SecantusDB) and the four services, one process runs the
 outside parties' stand-ins: two SMS gateways (main and backup, for notify's failover),
-the postal carrier and an SMTP mailbox.
+the postal carrier and an SMTP mailbox that reports bounces to notify's webhook.
 """
 
 from __future__ import annotations
@@ -129,6 +129,8 @@ class Stack:
             str(p.mailbox),
             "--mail-dir",
             str(self.data_dir / "mail"),
+            "--mail-bounce-webhook-url",
+            f"{self.url(p.notify)}/callbacks/email-bounces",
         ]
 
     def start(self, *, seed: bool = True, echo: Any = print) -> None:
@@ -236,6 +238,7 @@ class Stack:
             f"  SMS gateway (backup) {self.url(p.sms_backup)}/_control/messages",
             f"  postal carrier     {self.url(p.carrier)}/_control/orders",
             f"  mailbox (SMTP {p.smtp}) {self.url(p.mailbox)}/_control/mails",
+            f"  mail bounces       {self.url(p.mailbox)}/_control/bounces   (any *.invalid address bounces)",
             f"  logs               {self.logs}",
             "",
             "Staff tokens (12 h); more with: motcua token --role ROLE --scope CODE",

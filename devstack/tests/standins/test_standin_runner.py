@@ -24,6 +24,7 @@ pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(60)]
 
 PHONE = "0912345678"
 CITIZEN = "tran.thi.binh@example.vn"
+UNKNOWN = "khong.ton.tai@example.invalid"
 EPHEMERAL = {"sms_port": 0, "carrier_port": 0, "smtp_port": 0, "mailbox_http_port": 0}
 
 
@@ -129,7 +130,7 @@ async def test_serve_standins_runs_until_cancelled(
 
 
 async def test_cli_serves_logs_json_without_personal_data_and_stops_on_sigint(
-    free_port: Callable[[], int], http: httpx.AsyncClient, wait_until: Any, tmp_path: Path
+    free_port: Callable[[], int], http: httpx.AsyncClient, wait_until: Any, tmp_path: Path, receiver: Any
 ) -> None:
     ports = {name: free_port() for name in ("sms", "sms-backup", "carrier", "smtp", "mailbox-http")}
     process = await asyncio.create_subprocess_exec(
@@ -139,6 +140,8 @@ async def test_cli_serves_logs_json_without_personal_data_and_stops_on_sigint(
         *(arg for name, port in ports.items() for arg in (f"--{name}-port", str(port))),
         "--mail-dir",
         str(tmp_path),
+        "--mail-bounce-webhook-url",
+        receiver.url,
         stderr=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.DEVNULL,
         env=_env_importing_this_package(),
@@ -161,6 +164,8 @@ async def test_cli_serves_logs_json_without_personal_data_and_stops_on_sigint(
         mail = vietnamese_mail()
         await aiosmtplib.send(mail, hostname="127.0.0.1", port=ports["smtp"], timeout=5)
         await wait_until(lambda: list(tmp_path.glob("*.eml")), message="no .eml written")
+        await aiosmtplib.send(vietnamese_mail(UNKNOWN), hostname="127.0.0.1", port=ports["smtp"], timeout=5)
+        await wait_until(lambda: receiver.accepted, timeout=15, message="no bounce webhook from the CLI")
     finally:
         process.send_signal(signal.SIGINT)
         _, stderr = await asyncio.wait_for(process.communicate(), timeout=20)
@@ -168,6 +173,7 @@ async def test_cli_serves_logs_json_without_personal_data_and_stops_on_sigint(
     assert sent.status_code == 202
     assert backup_sent.status_code == 202
     assert len(listed.json()) == 1
+    assert receiver.accepted[0].json()["recipient"] == UNKNOWN
     assert process.returncode == 0
     log = stderr.decode()
     records = [json.loads(line) for line in log.splitlines()]
@@ -175,9 +181,11 @@ async def test_cli_serves_logs_json_without_personal_data_and_stops_on_sigint(
     assert "stand-ins ready" in messages
     assert "sms accepted" in messages
     assert "mail received" in messages
+    assert "mail bounced" in messages
     assert messages[-1] == "stand-ins stopped"
     assert PHONE not in log
     assert CITIZEN not in log
+    assert UNKNOWN not in log
 
 
 async def test_open_standins_passes_the_carrier_life(http: httpx.AsyncClient) -> None:
@@ -224,3 +232,20 @@ async def test_the_backup_gateway_has_its_own_port_and_key(http: httpx.AsyncClie
     assert accepted.status_code == 202
     assert [message["client_ref"] for message in at_backup] == ["b-1"]
     assert at_main == []
+
+
+async def test_open_standins_reports_bounces_to_the_configured_webhook(
+    http: httpx.AsyncClient, wait_until: Any, receiver: Any
+) -> None:
+    config = StandinsConfig(**EPHEMERAL, mail_bounce_webhook_url=receiver.url)
+    message = vietnamese_mail(UNKNOWN)
+    message["Message-ID"] = "<bounce-1@notify.motcua.local>"
+
+    async with open_standins(config) as running:
+        await aiosmtplib.send(message, hostname="127.0.0.1", port=running.smtp_port, timeout=5)
+        await wait_until(lambda: receiver.accepted, message="no bounce webhook")
+        bounces = (await http.get(f"{running.mailbox_http.url}/_control/bounces")).json()
+
+    event = receiver.accepted[0].json()
+    assert (event["message_id"], event["recipient"], event["kind"]) == ("bounce-1@notify.motcua.local", UNKNOWN, "hard")
+    assert [bounce["event_id"] for bounce in bounces] == [event["event_id"]]

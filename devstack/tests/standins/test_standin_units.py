@@ -180,11 +180,17 @@ def test_backup_port_defaults() -> None:
     assert StandinsConfig().sms_backup_api_key == "local-sms-backup-key"
     assert StandinsConfig(sms_port=0).sms_backup_port == 0
     assert StandinsConfig(sms_port=0, sms_backup_port=9000).sms_backup_port == 9000
+    assert StandinsConfig().mail_bounce_webhook_url is None
 
 
-def test_cli_flags_for_the_backup_gateway() -> None:
+def test_cli_flags_for_the_backup_gateway_and_the_bounce_webhook() -> None:
     defaults = build_parser().parse_args([])
-    args = build_parser().parse_args(["--sms-backup-port", "9100", "--sms-backup-api-key", "k"])
+    args = build_parser().parse_args(
+        ["--sms-backup-port", "9100", "--sms-backup-api-key", "k", "--mail-bounce-webhook-url", "http://h:1/b"]
+    )
 
     assert (defaults.sms_backup_port, defaults.sms_backup_api_key) == (8094, "local-sms-backup-key")
-    assert (args.sms_backup_port, args.sms_backup_api_key) == (9100, "k")
+    assert defaults.mail_bounce_webhook_url is None
+    assert (args.sms_backup_port, args.sms_backup_api_key, args.mail_bounce_webhook_url) == (9100, "k", "http://h:1/b")
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--mail-bounce-webhook-url", "not a url"])

@@ -1,7 +1,10 @@
-"""Local stand-ins for motcua's outside parties: SMS gateway, postal carrier, SMTP mailbox.
+"""Local stand-ins for motcua's outside parties: SMS gateways, postal carrier, SMTP mailbox.
 
 Each is a real server on loopback; tests and the dev stack talk to them over
-the network exactly as the product talks to the real parties.
+the network exactly as the product talks to the real parties. :func:`open_standins`
+runs two SMS gateways (main and backup, each with its own API key), the carrier and
+the mailbox, which bounces mail to ``*.invalid`` and configured addresses (a DSN mail
+plus, optionally, a bounce webhook).
 """
 
 from ._delivery import DeliveryPolicy

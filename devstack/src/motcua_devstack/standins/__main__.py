@@ -9,6 +9,7 @@ import signal
 from collections.abc import Sequence
 from dataclasses import replace
 
+from ._http import check_http_url
 from .logs import configure_json_logging
 from .runner import StandinsConfig, serve_standins
 
@@ -36,6 +37,13 @@ def _rate(text: str) -> float:
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {text}")
     return value
+
+
+def _http_url(text: str) -> str:
+    try:
+        return check_http_url(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{exc}, not {text}") from exc
 
 
 def _add_carrier_life_arguments(parser: argparse.ArgumentParser, defaults: StandinsConfig) -> None:
@@ -86,6 +94,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--carrier-api-key", default=defaults.carrier_api_key)
     parser.add_argument("--carrier-webhook-secret", default=defaults.carrier_webhook_secret)
     parser.add_argument("--mail-dir", default=None, help="also write every received mail here as .eml")
+    parser.add_argument(
+        "--mail-bounce-webhook-url",
+        type=_http_url,
+        default=defaults.mail_bounce_webhook_url,
+        metavar="URL",
+        help="POST a JSON event here for every bounced recipient (default: no webhook)",
+    )
     parser.add_argument("--log-level", default="INFO")
     _add_carrier_life_arguments(parser, defaults)
     return parser
@@ -107,6 +122,7 @@ async def _run(args: argparse.Namespace) -> None:
             sms_api_key=args.sms_api_key,
             sms_backup_port=args.sms_backup_port,
             sms_backup_api_key=args.sms_backup_api_key,
+            mail_bounce_webhook_url=args.mail_bounce_webhook_url,
             carrier_api_key=args.carrier_api_key,
             carrier_webhook_secret=args.carrier_webhook_secret,
             mail_dir=args.mail_dir,

@@ -106,14 +106,14 @@ def health_router(service: str) -> APIRouter:
     return router
 
 
-def _check_http_url(value: str) -> str:
+def check_http_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError("must be an absolute http(s) URL")
     return value
 
 
-HttpUrlStr = Annotated[str, AfterValidator(_check_http_url)]
+HttpUrlStr = Annotated[str, AfterValidator(check_http_url)]
 """A string that must be an absolute http(s) URL; kept exactly as sent."""
 
 

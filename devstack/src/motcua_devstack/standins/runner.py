@@ -2,7 +2,8 @@
 
 The servers: the SMS gateway, a second (backup) SMS gateway with its own port and
 API key (the product's failover provider), the postal carrier and the mailbox's
-HTTP API; plus the mailbox's SMTP server.
+HTTP API; plus the mailbox's SMTP server, whose bounces can be POSTed to a webhook
+(``mail_bounce_webhook_url``).
 """
 
 from __future__ import annotations
@@ -137,6 +138,8 @@ class StandinsConfig:
     carrier_api_key: str = "local-carrier-key"
     carrier_webhook_secret: str = "local-webhook-secret"
     mail_dir: Path | str | None = None
+    # Where the mailbox POSTs bounce events (None: bounces only produce a DSN mail).
+    mail_bounce_webhook_url: str | None = None
     # The carrier's life (see motcua_devstack.standins.carrier). Off here, so tests drive
     # parcels by hand; the CLI (``motcua up``) turns it on with its own defaults.
     carrier_auto_advance: bool = False
@@ -196,7 +199,7 @@ async def open_standins(config: StandinsConfig) -> AsyncIterator[RunningStandins
         # The main SMS gateway comes last: once its port answers, everything else does too
         # (the launcher waits on that port).
         carrier = await _start_http(stack, carrier_app, config.host, config.carrier_port, "carrier")
-        mailbox_app = create_mailbox_app(store)
+        mailbox_app = create_mailbox_app(store, config.mail_bounce_webhook_url)
         mailbox_http = await _start_http(stack, mailbox_app, config.host, config.mailbox_http_port, "mailbox")
         backup_port = int(config.sms_backup_port or 0)
         sms_backup = await _start_http(stack, sms_backup_app, config.host, backup_port, "sms_gateway_backup")
@@ -229,6 +232,7 @@ async def serve_standins(
     ready: asyncio.Event | None = None,
     sms_backup_port: int | None = None,
     sms_backup_api_key: str = StandinsConfig.sms_backup_api_key,
+    mail_bounce_webhook_url: str | None = None,
     carrier_auto_advance: bool = StandinsConfig.carrier_auto_advance,
     carrier_step_delay_seconds: float = StandinsConfig.carrier_step_delay_seconds,
     carrier_failure_rate: float = StandinsConfig.carrier_failure_rate,
@@ -252,6 +256,7 @@ async def serve_standins(
         carrier_api_key=carrier_api_key,
         carrier_webhook_secret=carrier_webhook_secret,
         mail_dir=mail_dir,
+        mail_bounce_webhook_url=mail_bounce_webhook_url,
         carrier_auto_advance=carrier_auto_advance,
         carrier_step_delay_seconds=carrier_step_delay_seconds,
         carrier_failure_rate=carrier_failure_rate,
