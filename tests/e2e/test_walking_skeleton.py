@@ -23,7 +23,19 @@ pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
 CENTRE = "000.00.06.H56"
-PORT_NAMES = ("kafka", "mongo", "reception", "processing", "postal", "notify", "sms", "carrier", "mailbox", "smtp")
+PORT_NAMES = (
+    "kafka",
+    "mongo",
+    "reception",
+    "processing",
+    "postal",
+    "notify",
+    "sms",
+    "sms-backup",
+    "carrier",
+    "mailbox",
+    "smtp",
+)
 
 
 @dataclass

@@ -139,3 +139,17 @@ async def test_store_without_directory_keeps_mail_in_memory_only(wait_until: Any
 
     assert mail.subject == SUBJECT
     assert mail.eml_path is None
+
+
+async def test_a_mail_sent_again_with_the_same_message_id_is_kept_once(
+    smtp: MailboxController, store: MailStore
+) -> None:
+    message = receipt_mail()
+    await send(smtp, message)
+    await send(smtp, message)  # the sender did not hear the first 250 and tried again
+    other = receipt_mail()  # a new Message-ID: a new mail
+    await send(smtp, other)
+    kept = store.list(CITIZEN)
+    assert [m.message_id for m in kept] == [message["Message-ID"], other["Message-ID"]]
+    await send(smtp, message, recipients=[OFFICE])  # the same mail to someone else is theirs
+    assert len(store.list(OFFICE)) == 1

@@ -238,13 +238,24 @@ class MailStore:
         self._bounce_sink: BounceSink | None = None
 
     def add(self, raw: bytes, mail_from: str, rcpt_tos: list[str]) -> StoredMail:
+        mail, _ = self.receive(raw, mail_from, rcpt_tos)
+        return mail
+
+    def receive(self, raw: bytes, mail_from: str, rcpt_tos: list[str]) -> tuple[StoredMail, bool]:
+        """Stores a mail; returns it and whether it is new. A mail with the Message-ID of one already
+        delivered to the same recipients is that mail again (a sender's retry), as mail services treat
+        it: it is not stored twice."""
         mail = parse_mail(raw, mail_from, rcpt_tos)
-        if self.directory is not None:
-            mail.eml_path = str(self._write_eml(mail, raw))
         with self._lock:
+            if mail.message_id:
+                for earlier in self._mails:
+                    if earlier.message_id == mail.message_id and earlier.rcpt_tos == mail.rcpt_tos:
+                        return earlier, False
             self._mails.append(mail)
             self._raw[mail.id] = raw
-        return mail
+        if self.directory is not None:
+            mail.eml_path = str(self._write_eml(mail, raw))
+        return mail, True
 
     def _write_eml(self, mail: StoredMail, raw: bytes) -> Path:
         assert self.directory is not None
@@ -362,10 +373,13 @@ class MailboxHandler:
         raw = envelope.original_content or b""
         mail_from = envelope.mail_from or ""
         try:
-            mail = self.store.add(raw, mail_from, list(envelope.rcpt_tos))
+            mail, new = self.store.receive(raw, mail_from, list(envelope.rcpt_tos))
         except Exception:
             logger.exception("could not store mail")
             return "451 Requested action aborted: local error in processing"
+        if not new:
+            logger.info("mail received again, kept once", extra={"fields": {"mail_id": mail.id}})
+            return "250 Message accepted for delivery"
         fields = {
             "mail_id": mail.id,
             "mail_from": mask_email(mail_from),
