@@ -7,7 +7,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,13 +16,16 @@ import pytest
 from fastapi import FastAPI
 
 from motcua_devstack import servers
+from motcua_devstack.standins import StandinsConfig, open_standins
 from motcua_devstack.standins.runner import RunningStandins, start_http_server
 from motcua_devstack.standins.sms_gateway import create_sms_gateway_app
 from motcua_devstack.testing import LocalStack, consumers_joined, eventually, token
 from motcua_kit.events import DossierReceived
 from motcua_kit.mongo import connect, ensure_indexes
 from motcua_kit.outbox import OUTBOX_INDEXES, UnitOfWork
-from notify import service, store
+from notify import sending, service, store
+from notify.clients.email import SmtpEmailClient
+from notify.clients.sms import SmsGatewayClient
 from notify.main import create_app
 from notify.settings import NotifySettings
 
@@ -303,3 +306,60 @@ async def test_a_restart_between_recording_and_sending_sends_each_message_once(
         assert len(await notifications(app)) == 2
         assert len(await sms_at_gateway(standins, phone=PHONE)) == 1
         assert len(await mails_at_mailbox(standins, EMAIL)) == 1
+
+
+async def test_a_crash_after_the_relay_took_an_email_sends_it_once(
+    settings: NotifySettings, standins: RunningStandins, local_stack: LocalStack, received: MakeEvent
+) -> None:
+    settings = settings.model_copy(update={"sending_lease_seconds": 0.3})
+    event = received(CODE, notify_channels=["email"])
+    envelope = envelope_for(event)
+    client = connect(settings.mongo)
+    try:  # a sender records, claims and sends the e-mail, then dies before marking it sent
+        db = client[settings.mongo.database]
+        await ensure_indexes(db, [*OUTBOX_INDEXES, *store.INDEXES])
+        uow = UnitOfWork(client, db, producer="notify")
+        assert await uow.run(lambda tx: service.record_notifications(tx, event, envelope, VN)) == 1
+        claimed = await store.claim_due(db, datetime.now(UTC), timedelta(seconds=settings.sending_lease_seconds))
+        assert claimed is not None
+        await sending.deliver(
+            claimed, sending.Senders(sms=SmsGatewayClient(settings.sms), email=SmtpEmailClient(settings.smtp))
+        )
+    finally:
+        await client.close()
+    async with running(settings) as app:  # the lease ends, the next sender sends it again: same Message-ID
+        [doc] = await eventually(lambda: settled(app, 1), message="e-mail taken over and sent")
+    assert doc["status"] == "sent" and doc["attempts"] == 2
+    [mail] = await mails_at_mailbox(standins, EMAIL)
+    assert mail["message_id"] == doc["provider_reference"]
+
+
+async def test_a_bounce_at_the_mailbox_makes_the_email_undelivered_and_sends_an_sms(
+    settings_with: Callable[..., NotifySettings], local_stack: LocalStack, received: MakeEvent
+) -> None:
+    port = servers.free_port()
+    config = StandinsConfig(
+        sms_port=0,
+        carrier_port=0,
+        smtp_port=0,
+        mailbox_http_port=0,
+        mail_bounce_webhook_url=f"http://127.0.0.1:{port}/callbacks/email-bounces",
+    )
+    async with open_standins(config) as standins:
+        settings = settings_with(
+            PORT=port,
+            SMS__URL=standins.sms.url,
+            SMTP__PORT=standins.smtp_port,
+            SMTP__BOUNCE_ADDRESS="bounces@motcua.local",
+        )
+        async with served(settings) as (app, _):
+            event = received(CODE, notify_channels=["email"], applicant={"email": "dao.nguyen@example.invalid"})
+            await produce(local_stack, settings, event, envelope_for(event))
+            docs = await eventually(lambda: settled(app, 2), message="bounced, then told by SMS")
+            by = {d["channel"]: d for d in docs}
+            assert by["email"]["status"] == "undelivered" and by["sms"]["status"] == "sent"
+            assert by["sms"]["fallback_of"] == by["email"]["_id"]
+            [dsn] = await mails_at_mailbox(standins, "bounces@motcua.local")
+            assert dsn["subject"] == "Undelivered Mail Returned to Sender"
+            [sms] = await sms_at_gateway(standins, phone=PHONE)
+            assert sms["text"].startswith("Ho so 000.00.06.H56-261123-0001 da duoc tiep nhan")
