@@ -26,12 +26,6 @@ MakeEvent = Callable[..., DossierReceived]
 CENTRE, OTHER_CENTRE = "000.00.06.H56", "000.17.22.H56"
 
 
-@pytest.fixture(autouse=True)
-def no_quiet_hours(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Quiet hours (when notify's settings have them) would hold SMS back at night: these tests wait for sends."""
-    monkeypatch.setenv("NOTIFY_QUIET_HOURS__ENABLED", "false")
-
-
 def headers(stack: LocalStack, role: Role, scope: str = CENTRE) -> dict[str, str]:
     return {"Authorization": f"Bearer {mint_token(stack.keys_dir, role=role, scope=scope)}"}
 
