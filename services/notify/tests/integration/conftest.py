@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any, Self
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -20,8 +22,11 @@ from motcua_devstack.standins.runner import RunningStandins
 from motcua_devstack.testing import LocalStack, consumers_joined, eventually
 from motcua_kit.events import DossierEvent, Envelope
 from motcua_kit.events.topics import NOTIFY_NOTIFICATIONS
-from motcua_kit.mongo import Document
-from notify import service
+from motcua_kit.mongo import Document, connect, ensure_indexes
+from motcua_kit.outbox import OUTBOX_INDEXES, UnitOfWork
+from notify import sending, service, store
+from notify.clients.email import SmtpEmailClient
+from notify.clients.sms import SmsGatewayClient
 from notify.main import create_app
 from notify.settings import NotifySettings
 
@@ -185,3 +190,42 @@ def consumed(outcome: str, event_type: str = "DossierReceived") -> float:
 
 async def above(read: Callable[[], float], floor: float) -> bool:
     return read() > floor
+
+
+# --- a sender that dies ----------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def bare_unit_of_work(settings: NotifySettings) -> AsyncIterator[tuple[AsyncDatabase[Document], UnitOfWork]]:
+    """Notify's database without the service running: what a process that is about to die had."""
+    client = connect(settings.mongo)
+    try:
+        db = client[settings.mongo.database]
+        await ensure_indexes(db, [*OUTBOX_INDEXES, *store.INDEXES])
+        yield db, UnitOfWork(client, db, producer="notify")
+    finally:
+        await client.close()
+
+
+async def record_and_die(settings: NotifySettings, event: DossierEvent, envelope: Envelope) -> int:
+    """Records what ``event`` owes and dies before sending any of it; returns how many were recorded."""
+    async with bare_unit_of_work(settings) as (_, uow):
+        return await uow.run(lambda tx: service.record_notifications(tx, event, envelope, ZoneInfo("Asia/Ho_Chi_Minh")))
+
+
+async def send_and_die(settings: NotifySettings, event: DossierEvent, envelope: Envelope) -> str:
+    """Records the one message ``event`` owes, claims it, hands it to the provider and dies before
+    marking it sent; returns the provider's reference."""
+    async with bare_unit_of_work(settings) as (db, uow):
+        tz = ZoneInfo("Asia/Ho_Chi_Minh")
+        assert await uow.run(lambda tx: service.record_notifications(tx, event, envelope, tz)) == 1
+        claimed = await store.claim_due(db, datetime.now(UTC), timedelta(seconds=settings.sending_lease_seconds))
+        assert claimed is not None
+        sms = SmsGatewayClient(settings.sms)
+        try:
+            reference = await sending.deliver(claimed, sending.Senders(sms=sms, email=SmtpEmailClient(settings.smtp)))
+        finally:
+            await sms.aclose()
+        [stuck] = await service.dossier_notifications(db, event.dossier_code)
+        assert stuck["status"] == "sending" and stuck["attempts"] == 1
+        return reference

@@ -7,7 +7,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,11 +21,6 @@ from motcua_devstack.standins.runner import RunningStandins, start_http_server
 from motcua_devstack.standins.sms_gateway import create_sms_gateway_app
 from motcua_devstack.testing import LocalStack, consumers_joined, eventually, token
 from motcua_kit.events import DossierReceived
-from motcua_kit.mongo import connect, ensure_indexes
-from motcua_kit.outbox import OUTBOX_INDEXES, UnitOfWork
-from notify import sending, service, store
-from notify.clients.email import SmtpEmailClient
-from notify.clients.sms import SmsGatewayClient
 from notify.main import create_app
 from notify.settings import NotifySettings
 
@@ -38,7 +33,9 @@ from .conftest import (
     notifications,
     notifications_topic,
     produce,
+    record_and_die,
     running,
+    send_and_die,
     settled,
     sms_at_gateway,
 )
@@ -290,14 +287,7 @@ async def test_a_restart_between_recording_and_sending_sends_each_message_once(
     event = received(CODE)
     envelope = envelope_for(event)
     # A first process records what is owed and dies before its sender runs.
-    client = connect(settings.mongo)
-    try:
-        db = client[settings.mongo.database]
-        await ensure_indexes(db, [*OUTBOX_INDEXES, *store.INDEXES])
-        uow = UnitOfWork(client, db, producer="notify")
-        assert await uow.run(lambda tx: service.record_notifications(tx, event, envelope, VN)) == 2
-    finally:
-        await client.close()
+    assert await record_and_die(settings, event, envelope) == 2
     async with running(settings) as app:  # the next process sends it, and the event arrives again
         await produce(local_stack, settings, event, envelope)
         docs = await eventually(lambda: settled(app, 2), message="sent after restart")
@@ -314,19 +304,7 @@ async def test_a_crash_after_the_relay_took_an_email_sends_it_once(
     settings = settings.model_copy(update={"sending_lease_seconds": 0.3})
     event = received(CODE, notify_channels=["email"])
     envelope = envelope_for(event)
-    client = connect(settings.mongo)
-    try:  # a sender records, claims and sends the e-mail, then dies before marking it sent
-        db = client[settings.mongo.database]
-        await ensure_indexes(db, [*OUTBOX_INDEXES, *store.INDEXES])
-        uow = UnitOfWork(client, db, producer="notify")
-        assert await uow.run(lambda tx: service.record_notifications(tx, event, envelope, VN)) == 1
-        claimed = await store.claim_due(db, datetime.now(UTC), timedelta(seconds=settings.sending_lease_seconds))
-        assert claimed is not None
-        await sending.deliver(
-            claimed, sending.Senders(sms=SmsGatewayClient(settings.sms), email=SmtpEmailClient(settings.smtp))
-        )
-    finally:
-        await client.close()
+    await send_and_die(settings, event, envelope)  # the relay took the e-mail; the sender died before recording it
     async with running(settings) as app:  # the lease ends, the next sender sends it again: same Message-ID
         [doc] = await eventually(lambda: settled(app, 1), message="e-mail taken over and sent")
     assert doc["status"] == "sent" and doc["attempts"] == 2

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -16,11 +15,7 @@ from motcua_devstack.testing import LocalStack, eventually
 from motcua_kit.auth import Role, mint_token
 from motcua_kit.events import DossierReceived, Envelope, NotificationSent
 from motcua_kit.events.topics import NOTIFY_NOTIFICATIONS
-from motcua_kit.mongo import connect, ensure_indexes
-from motcua_kit.outbox import OUTBOX, OUTBOX_INDEXES, UnitOfWork
-from notify import sending, service, store
-from notify.clients.email import SmtpEmailClient
-from notify.clients.sms import SmsGatewayClient
+from motcua_kit.outbox import OUTBOX
 from notify.settings import NotifySettings
 
 from .conftest import (
@@ -36,6 +31,7 @@ from .conftest import (
     notifications_topic,
     produce,
     running,
+    send_and_die,
     settled,
     sms_at_gateway,
 )
@@ -139,21 +135,7 @@ async def test_crash_between_sending_and_marking_sent_still_sends_one_sms(
     event = received(CODE, notify_channels=["sms"])
     envelope = envelope_for(event)
     # A sender that records the notification, claims it, sends it... and dies before marking it sent.
-    client = connect(settings.mongo)
-    db = client[settings.mongo.database]
-    sms = SmsGatewayClient(settings.sms)
-    try:
-        await ensure_indexes(db, [*OUTBOX_INDEXES, *store.INDEXES])
-        uow = UnitOfWork(client, db, producer="notify")
-        assert await uow.run(lambda tx: service.record_notifications(tx, event, envelope, VN)) == 1
-        claimed = await store.claim_due(db, datetime.now(UTC), timedelta(seconds=settings.sending_lease_seconds))
-        assert claimed is not None
-        reference = await sending.deliver(claimed, sending.Senders(sms=sms, email=SmtpEmailClient(settings.smtp)))
-        [stuck] = await notifications(db)
-        assert stuck["status"] == "sending" and stuck["attempts"] == 1
-    finally:
-        await sms.aclose()
-        await client.close()
+    reference = await send_and_die(settings, event, envelope)
 
     # A sender starts again: once the dead one's lease ends, it sends again with the same client_ref.
     async with running(settings) as app:
