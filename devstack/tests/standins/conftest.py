@@ -7,6 +7,7 @@ import json
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,6 +15,8 @@ import pytest
 import pytest_asyncio
 from fastapi import FastAPI, Request, Response
 
+from motcua_devstack.standins import MailStore, start_mailbox_smtp
+from motcua_devstack.standins.mailbox import MailboxController
 from motcua_devstack.standins.runner import HttpServerHandle, start_http_server
 
 WaitUntil = Callable[..., Awaitable[Any]]
@@ -119,3 +122,18 @@ async def receiver(serve_app: ServeApp) -> Receiver:
     handle = await serve_app(receiver.build_app())
     receiver.url = f"{handle.url}/hook"
     return receiver
+
+
+# --- the SMTP mailbox ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> MailStore:
+    return MailStore(tmp_path / "mails")
+
+
+@pytest_asyncio.fixture
+async def smtp(store: MailStore) -> AsyncIterator[MailboxController]:
+    controller = await asyncio.to_thread(start_mailbox_smtp, store, "127.0.0.1", 0)
+    yield controller
+    await asyncio.to_thread(controller.stop)

@@ -6,7 +6,6 @@ import asyncio
 import email
 import email.policy
 import email.utils
-from collections.abc import AsyncIterator
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -24,18 +23,6 @@ pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(60)]
 SUBJECT = "Hồ sơ Đã tiếp nhận"
 CITIZEN = "nguyen.van.anh@example.vn"
 OFFICE = "mot-cua@phuong-hoankiem.hanoi.gov.vn"
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> MailStore:
-    return MailStore(tmp_path / "mails")
-
-
-@pytest_asyncio.fixture
-async def smtp(store: MailStore) -> AsyncIterator[MailboxController]:
-    controller = await asyncio.to_thread(start_mailbox_smtp, store, "127.0.0.1", 0)
-    yield controller
-    await asyncio.to_thread(controller.stop)
 
 
 @pytest_asyncio.fixture

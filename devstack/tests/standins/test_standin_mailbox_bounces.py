@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import email
 import email.policy
 import email.utils
 import logging
 import uuid
-from collections.abc import AsyncIterator
 from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -19,7 +17,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from motcua_devstack.standins import DeliveryPolicy, MailStore, create_mailbox_app, start_mailbox_smtp
+from motcua_devstack.standins import DeliveryPolicy, MailStore, create_mailbox_app
 from motcua_devstack.standins.mailbox import MailboxController, bare_message_id, domain_bounces
 
 pytestmark = [pytest.mark.timeout(60)]  # async tests run in asyncio mode "auto"
@@ -29,18 +27,6 @@ BOUNCES = "bounces@motcua.local"
 UNKNOWN = "someone@example.invalid"
 CITIZEN = "nguyen.van.anh@example.vn"
 REASON = "550 5.1.1 <{}>: Recipient address rejected: User unknown"
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> MailStore:
-    return MailStore(tmp_path / "mails")
-
-
-@pytest_asyncio.fixture
-async def smtp(store: MailStore) -> AsyncIterator[MailboxController]:
-    controller = await asyncio.to_thread(start_mailbox_smtp, store, "127.0.0.1", 0)
-    yield controller
-    await asyncio.to_thread(controller.stop)
 
 
 @pytest_asyncio.fixture
