@@ -12,7 +12,7 @@ event -> recorded (the consumer) and recorded -> sent (the sender). Nothing is a
 Notify's own defaults apply (sender poll 0.5 s, provider rate limits), except quiet hours, which are
 switched off: at night they would hold every SMS until 07:00.
 
-Usage: python bench/notify_throughput.py [--dossiers 300] [--deadline 300]
+Usage: python bench/notify_throughput.py [--dossiers 300] [--deadline 300] [--concurrency N]
 """
 
 from __future__ import annotations
@@ -58,6 +58,7 @@ def settings_for(ports: dict[str, int], root: Path, args: argparse.Namespace) ->
             "sms": {"url": f"http://127.0.0.1:{ports['sms']}", **rates["sms"]},
             "smtp": {"port": ports["smtp"], **rates["smtp"]},
             "quiet_hours": {"enabled": False},
+            **({"sender_concurrency": args.concurrency} if args.concurrency else {}),
         }
     )
 
@@ -207,6 +208,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dossiers", type=int, default=300, help="DossierReceived events, 2 messages each")
     parser.add_argument("--deadline", type=float, default=300, help="seconds to wait for every send")
+    parser.add_argument("--concurrency", type=int, default=None, help="override notify's sender concurrency")
     parser.add_argument("--sms-per-second", type=int, default=None, help="override notify's SMS rate limit")
     parser.add_argument("--email-per-second", type=int, default=None, help="override notify's e-mail rate limit")
     args = parser.parse_args()

@@ -17,6 +17,7 @@ and the message goes on the other channel when the citizen has one and fallback 
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol
@@ -99,15 +100,24 @@ async def deliver(doc: Document, senders: Senders) -> str:
 async def send_due(
     db: AsyncDatabase[Document], uow: UnitOfWork, senders: Senders, settings: NotifySettings, now: datetime
 ) -> int:
-    """Sends every notification due at ``now``, one claim at a time; returns how many were processed."""
+    """Sends every notification due at ``now``; returns how many were processed.
+
+    ``sender_concurrency`` claims run side by side (each claim is atomic, so no two take the same
+    message); a message put back for later is due after ``now``, so each loop ends.
+    """
     lease = timedelta(seconds=settings.sending_lease_seconds)
-    processed = 0
     health = await store.provider_states(db)
-    while (doc := await store.claim_due(db, now, lease)) is not None:
-        outcome = await send_one(db, uow, doc, senders, settings, now, health)
-        processed += 1
-        if outcome == "provider_out":
-            health = await store.provider_states(db)
+    processed = 0
+
+    async def loop() -> None:
+        nonlocal health, processed
+        while (doc := await store.claim_due(db, now, lease)) is not None:
+            outcome = await send_one(db, uow, doc, senders, settings, now, health)
+            processed += 1
+            if outcome != "sent":
+                health = await store.provider_states(db)
+
+    await asyncio.gather(*(loop() for _ in range(settings.sender_concurrency)))
     return processed
 
 

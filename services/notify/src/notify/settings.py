@@ -70,6 +70,9 @@ class NotifySettings(ServiceSettings):
     send_backoff_initial_seconds: float = Field(default=2.0, gt=0)
     send_backoff_max_seconds: float = Field(default=300.0, gt=0)
     sender_poll_seconds: float = Field(default=0.5, gt=0)
+    sender_concurrency: int = Field(
+        default=1, ge=1, le=64, description="Messages sent side by side per replica (see bench/README.md)."
+    )
     sending_lease_seconds: float = Field(default=30, gt=0)
     timezone: str = "Asia/Ho_Chi_Minh"
 

@@ -117,22 +117,24 @@ async def insert_if_new(db: AsyncDatabase[Document], doc: Document, session: Asy
 
 
 async def claim_due(db: AsyncDatabase[Document], now: datetime, lease: timedelta) -> Document | None:
-    """Atomically takes one notification that is due, or whose sender died (lease expired)."""
-    return await db[NOTIFICATIONS].find_one_and_update(
-        {
-            "$or": [
-                {"status": "pending", "next_attempt_at": {"$lte": now}},
-                {"status": "sending", "lease_until": {"$lt": now}},
-            ]
-        },
-        {
-            "$set": {"status": "sending", "lease_until": now + lease},
-            "$inc": {"attempts": 1},
-            "$push": {"history": history_entry("sending", now)},
-        },
-        sort=[("next_attempt_at", ASCENDING)],
-        return_document=ReturnDocument.AFTER,
-    )
+    """Atomically takes one notification that is due, or whose sender died (lease expired).
+
+    Two plain filters rather than one ``$or`` (which the local server cannot serve from an index), and
+    no sort: every due message is as due as the next, and sorting would read the whole backlog per claim.
+    """
+    claim: dict[str, Any] = {
+        "$set": {"status": "sending", "lease_until": now + lease},
+        "$inc": {"attempts": 1},
+        "$push": {"history": history_entry("sending", now)},
+    }
+    for due in (
+        {"status": "pending", "next_attempt_at": {"$lte": now}},
+        {"status": "sending", "lease_until": {"$lt": now}},
+    ):
+        doc = await db[NOTIFICATIONS].find_one_and_update(due, claim, return_document=ReturnDocument.AFTER)
+        if doc is not None:
+            return doc
+    return None
 
 
 async def mark_sent(

@@ -341,3 +341,24 @@ async def test_a_bounce_at_the_mailbox_makes_the_email_undelivered_and_sends_an_
             assert dsn["subject"] == "Undelivered Mail Returned to Sender"
             [sms] = await sms_at_gateway(standins, phone=PHONE)
             assert sms["text"].startswith("Ho so 000.00.06.H56-261123-0001 da duoc tiep nhan")
+
+
+async def test_senders_side_by_side_never_send_a_message_twice(
+    settings_with: Callable[..., NotifySettings],
+    standins: RunningStandins,
+    local_stack: LocalStack,
+    received: MakeEvent,
+) -> None:
+    settings = settings_with(SENDER_CONCURRENCY=4)
+    codes = [f"000.00.06.H56-261123-{n:04d}" for n in range(21, 27)]
+    async with running(settings) as app:
+        for code in codes:
+            event = received(code)
+            await produce(local_stack, settings, event, envelope_for(event))
+        for code in codes:
+            await eventually(lambda c=code: settled(app, 2, c), message=f"{code} told")
+        docs = [d for c in codes for d in await notifications(app, c)]
+    assert {d["status"] for d in docs} == {"sent"} and {d["attempts"] for d in docs} == {1}
+    sms = await sms_at_gateway(standins, phone=PHONE)
+    assert sorted(m["client_ref"] for m in sms) == sorted(d["_id"] for d in docs if d["channel"] == "sms")
+    assert len(await mails_at_mailbox(standins, EMAIL)) == len(codes)
