@@ -47,6 +47,7 @@ INDEXES = [
         (
             IndexModel([("status", ASCENDING), ("next_attempt_at", ASCENDING)], name="due"),
             IndexModel([("dossier_code", ASCENDING), ("created_at", ASCENDING)], name="by_dossier"),
+            IndexModel([("created_at", ASCENDING)], name="by_day"),  # the totals report's period
         ),
     ),
     Indexes(RATE_WINDOWS, (IndexModel([("at", ASCENDING)], name="at_ttl", expireAfterSeconds=120),)),
