@@ -135,14 +135,6 @@ def _normalised(channel: Channel, recipient: str) -> str:
     return normalize_phone(recipient) if channel == "sms" else normalize_email(recipient).casefold()
 
 
-# --- staff view ----------------------------------------------------------------------------------
-
-
-async def dossier_notifications(db: AsyncDatabase[Document], dossier_code: str) -> list[Document]:
-    """Every notification of a dossier, oldest first."""
-    return await store.for_dossier(db, dossier_code)
-
-
 # --- templates -----------------------------------------------------------------------------------
 
 

@@ -134,8 +134,8 @@ async def notification_totals(
 ) -> NotificationTotals:
     """Notifications created in [date_from, date_to] (local days, inclusive), counted as they stand now.
 
-    One range on ``created_at`` (no index leads with it: SecantusDB scans), projected to the counted
-    fields; the centre is filtered here.
+    One range on ``created_at`` (the ``by_day`` index), projected to the counted fields; the centre is
+    filtered here.
     """
     check_period(date_from, date_to)
     centre = scoped_centre(viewer, centre_code)

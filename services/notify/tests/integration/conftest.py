@@ -173,7 +173,7 @@ def db_of(app: FastAPI) -> AsyncDatabase[Document]:
 
 async def notifications(app_or_db: FastAPI | AsyncDatabase[Document], code: str = CODE) -> list[Document]:
     db = db_of(app_or_db) if isinstance(app_or_db, FastAPI) else app_or_db
-    return await service.dossier_notifications(db, code)
+    return await store.for_dossier(db, code)
 
 
 async def settled(app: FastAPI, n: int, code: str = CODE) -> list[Document]:
@@ -226,6 +226,6 @@ async def send_and_die(settings: NotifySettings, event: DossierEvent, envelope: 
             reference = await sending.deliver(claimed, sending.Senders(sms=sms, email=SmtpEmailClient(settings.smtp)))
         finally:
             await sms.aclose()
-        [stuck] = await service.dossier_notifications(db, event.dossier_code)
+        [stuck] = await store.for_dossier(db, event.dossier_code)
         assert stuck["status"] == "sending" and stuck["attempts"] == 1
         return reference
