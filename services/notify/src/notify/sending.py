@@ -112,7 +112,14 @@ async def send_due(
     async def loop() -> None:
         nonlocal health, processed
         while (doc := await store.claim_due(db, now, lease)) is not None:
-            outcome = await send_one(db, uow, doc, senders, settings, now, health)
+            try:
+                outcome = await send_one(db, uow, doc, senders, settings, now, health)
+            except (
+                Exception
+            ) as exc:  # the database failed us mid-way: give the message back, not held until the lease ends
+                log.warning("send interrupted, the message goes back", notification_id=doc["_id"], error=repr(exc))
+                await store.defer(db, doc["_id"], until=now + timedelta(seconds=1), reason="interrupted", at=now)
+                return
             processed += 1
             if outcome != "sent":
                 health = await store.provider_states(db)

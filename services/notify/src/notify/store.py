@@ -317,6 +317,8 @@ async def record_provider_outcome(
         upsert=True,
         return_document=ReturnDocument.AFTER,
     )
+    if doc is None:
+        return False
     if doc["failures"] >= threshold and not (doc.get("down_until") and doc["down_until"] > at):
         await db[PROVIDER_HEALTH].update_one({"_id": provider}, {"$set": {"down_until": at + cooldown, "failures": 0}})
         return True
@@ -335,6 +337,8 @@ async def take_rate_slot(db: AsyncDatabase[Document], provider: str, at: datetim
                 return_document=ReturnDocument.AFTER,
             )
         except DuplicateKeyError:
+            continue
+        if doc is None:  # the local server may answer an upsert race with nothing: count again
             continue
         return int(doc["n"]) <= limit
     return False
