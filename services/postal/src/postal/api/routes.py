@@ -135,8 +135,8 @@ async def prepare_handover(body: HandoverIn, rt: Runtime, signer: Signer, rules:
 
 
 @router.get("/handovers/{handover_id}", response_model=HandoverOut, tags=["handovers"])
-async def get_handover(handover_id: str, rt: Runtime, viewer: Staff, rules: RulesDep) -> HandoverOut:
-    return HandoverOut.of(await handovers.get(rt.uow, handover_id, viewer, rules))
+async def get_handover(handover_id: str, rt: Runtime, viewer: Staff) -> HandoverOut:
+    return HandoverOut.of(await handovers.get(rt.uow, handover_id, viewer))
 
 
 @router.post("/handovers/{handover_id}/confirm", response_model=HandoverOut, tags=["handovers"])
@@ -149,11 +149,9 @@ async def confirm_handover(handover_id: str, body: SignIn, rt: Runtime, signer: 
 
 
 @router.post("/handovers/{handover_id}/reject", response_model=HandoverOut, tags=["handovers"])
-async def reject_handover(
-    handover_id: str, body: RejectIn, rt: Runtime, signer: Signer, rules: RulesDep
-) -> HandoverOut:
+async def reject_handover(handover_id: str, body: RejectIn, rt: Runtime, signer: Signer) -> HandoverOut:
     """The papers do not match the minutes: nothing changes hands, the shipments can go on new minutes."""
-    doc = await handovers.reject(rt.uow, handover_id=handover_id, principal=signer, reason=body.reason, rules=rules)
+    doc = await handovers.reject(rt.uow, handover_id=handover_id, principal=signer, reason=body.reason)
     return HandoverOut.of(doc)
 
 

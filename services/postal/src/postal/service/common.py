@@ -10,7 +10,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from motcua_kit.auth import Principal, Role
-from motcua_kit.errors import NotFound
+from motcua_kit.errors import Forbidden, NotFound
 from motcua_kit.mongo import Document
 from motcua_worktime import WorkCalendar
 from postal import store
@@ -83,7 +83,14 @@ def task(kind: str, due_at: datetime) -> Document:
     return {"kind": kind, "due_at": due_at, "attempts": 0, "lease_until": EPOCH, "last_error": None, "stuck": False}
 
 
+def check_partner(principal: Principal, rules: Rules) -> None:
+    """A postal partner token must carry this deployment's partner scope."""
+    if principal.scope != rules.partner:
+        raise Forbidden(f"your scope {principal.scope} is not the postal partner {rules.partner}")
+
+
 def can_see(viewer: Principal, shipment: Document) -> bool:
+    """A shipment or hand-over minutes: the partner sees its own, officers their centre's, auditors all."""
     if viewer.role is Role.AUDITOR:
         return True
     if viewer.role is Role.POSTAL_PARTNER:

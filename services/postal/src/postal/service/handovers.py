@@ -23,7 +23,16 @@ from motcua_kit.mongo import Document
 from motcua_kit.outbox import Tx, UnitOfWork
 from postal import store
 from postal.domain.tracking import confirmation_problem, party_of
-from postal.service.common import Rules, history_entry, load_calendar, local_day, now_utc, target_for
+from postal.service.common import (
+    Rules,
+    can_see,
+    check_partner,
+    history_entry,
+    load_calendar,
+    local_day,
+    now_utc,
+    target_for,
+)
 
 Kind = Literal["result", "pickup"]
 HANDABLE = {
@@ -41,8 +50,7 @@ class PickupItem:
 
 def _centre_of(principal: Principal, centre_code: str | None, rules: Rules) -> str:
     if principal.role is Role.POSTAL_PARTNER:
-        if principal.scope != rules.partner:
-            raise Forbidden(f"your scope {principal.scope} is not the postal partner {rules.partner}")
+        check_partner(principal, rules)
         if not centre_code:
             raise Invalid("centre_code is required for the postal partner", code="centre_required")
         return centre_code
@@ -134,19 +142,11 @@ async def prepare(
     return await uow.run(work)
 
 
-async def get(uow: UnitOfWork, handover_id: str, viewer: Principal, rules: Rules) -> Document:
+async def get(uow: UnitOfWork, handover_id: str, viewer: Principal) -> Document:
     doc = await uow.db[store.HANDOVERS].find_one({"_id": handover_id})
-    if doc is None or not _may_see(viewer, doc, rules):
+    if doc is None or not can_see(viewer, doc):
         raise NotFound(f"no hand-over minutes {handover_id}")
     return doc
-
-
-def _may_see(viewer: Principal, doc: Document, rules: Rules) -> bool:
-    if viewer.role is Role.AUDITOR:
-        return True
-    if viewer.role is Role.POSTAL_PARTNER:
-        return viewer.scope == doc["partner"]
-    return viewer.scope == doc["centre_code"]
 
 
 async def confirm(
@@ -154,7 +154,7 @@ async def confirm(
 ) -> Document:
     async def work(tx: Tx) -> Document:
         doc = await tx.db[store.HANDOVERS].find_one({"_id": handover_id}, session=tx.session)
-        if doc is None or not _may_see(principal, doc, rules):
+        if doc is None or not can_see(principal, doc):
             raise NotFound(f"no hand-over minutes {handover_id}")
         if doc["status"] != "awaiting_confirmation":
             raise Conflict(f"these minutes are {doc['status']} already", code="minutes_closed")
@@ -233,12 +233,12 @@ async def _pickup_handed(
     )
 
 
-async def reject(uow: UnitOfWork, *, handover_id: str, principal: Principal, reason: str, rules: Rules) -> Document:
+async def reject(uow: UnitOfWork, *, handover_id: str, principal: Principal, reason: str) -> Document:
     """The other side does not sign (the papers do not match the list): the shipments are free again."""
 
     async def work(tx: Tx) -> Document:
         doc = await tx.db[store.HANDOVERS].find_one({"_id": handover_id}, session=tx.session)
-        if doc is None or not _may_see(principal, doc, rules):
+        if doc is None or not can_see(principal, doc):
             raise NotFound(f"no hand-over minutes {handover_id}")
         if doc["status"] != "awaiting_confirmation":
             raise Conflict(f"these minutes are {doc['status']} already", code="minutes_closed")

@@ -10,15 +10,14 @@ from motcua_kit.errors import Forbidden
 from motcua_kit.mongo import Document
 from motcua_kit.outbox import UnitOfWork
 from postal import store
-from postal.service.common import Rules, load_calendar
+from postal.service.common import Rules, check_partner, load_calendar
 
 LIMIT = 500
 
 
 def _scope_filter(viewer: Principal, centre_code: str | None, rules: Rules) -> Document:
     if viewer.role is Role.POSTAL_PARTNER:
-        if viewer.scope != rules.partner:
-            raise Forbidden(f"your scope {viewer.scope} is not the postal partner {rules.partner}")
+        check_partner(viewer, rules)
         return {"partner": viewer.scope, **({"centre_code": centre_code} if centre_code else {})}
     if viewer.role is Role.AUDITOR:
         return {"centre_code": centre_code} if centre_code else {}
