@@ -7,7 +7,6 @@ import httpx
 from notify.clients.errors import PermanentSendError, RetryableSendError
 from notify.settings import SmsSettings
 
-PROVIDER = "sms_gateway"
 PERMANENT_STATUSES = frozenset({400, 401, 403, 422})
 
 
