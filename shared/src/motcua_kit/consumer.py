@@ -3,9 +3,10 @@
 For each message, in partition order:
 1. the envelope is read from the headers and the body validated into the shared schema
    (a message that cannot be read is dead-lettered at once: retrying will not help);
-2. in one MongoDB transaction the inbox is checked for (consumer, event id), the handler
-   runs with the transaction's ``Tx`` (state changes plus outbox events), and the inbox
-   entry is written; a redelivered event therefore changes nothing;
+2. in one unit of work (one MongoDB transaction) the inbox is checked for (consumer, event id),
+   the handler runs with that unit of work (state changes plus outbox events: the use case's own
+   ``async with uow`` joins it), and the inbox entry is written; a redelivered event therefore
+   changes nothing; a transient conflict runs the whole attempt again;
 3. a failing handler is retried with growing delays up to ``max_attempts``, then the
    message goes to ``<service>.deadletter`` with the original headers, the error and
    the attempt count;
@@ -36,12 +37,11 @@ from motcua_kit.events.base import Envelope, Event
 from motcua_kit.kafka import make_consumer
 from motcua_kit.logs import get_logger
 from motcua_kit.mongo import Indexes
-from motcua_kit.outbox import Tx, UnitOfWork
 from motcua_kit.settings import ConsumerSettings, KafkaSettings
+from motcua_kit.uow import INBOX, UnitOfWork, retry_transient
 
 log = get_logger(__name__)
 
-INBOX = "inbox"
 INBOX_INDEXES = (
     Indexes(
         INBOX,
@@ -54,7 +54,8 @@ INBOX_INDEXES = (
 
 DLQ_HEADER_PREFIX = "dlq-"
 
-Handler = Callable[[Any, Tx, Envelope], Awaitable[None]]
+Handler = Callable[[Any, UnitOfWork[Any], Envelope], Awaitable[None]]
+"""``async def on_x(event: X, uow: UnitOfWork[Repositories], envelope: Envelope) -> None``: calls one use case."""
 
 
 def describe_error(exc: BaseException) -> str:
@@ -95,7 +96,7 @@ class EventConsumer:
         name: str,
         topics: Sequence[str],
         handlers: Mapping[type[Event], Handler],
-        uow: UnitOfWork,
+        uow: Callable[[], UnitOfWork[Any]],
         kafka: KafkaSettings,
         settings: ConsumerSettings,
         dlq_producer: AIOKafkaProducer,
@@ -214,7 +215,7 @@ class EventConsumer:
         delay = self.settings.backoff_initial_seconds
         for attempt in range(1, self.settings.max_attempts + 1):
             try:
-                return await self.uow.run(lambda tx: self._handle_once(handler, event, envelope, tx))
+                return await self._handle_once(handler, event, envelope)
             except (PermanentError, AppError, ValidationError) as exc:
                 # A model the handler builds from the event fails the same way every time.
                 metrics.record_failed(self.group_id, envelope.event_type)
@@ -234,22 +235,19 @@ class EventConsumer:
                 delay = min(delay * 2, self.settings.backoff_max_seconds)
         raise AssertionError("unreachable")
 
-    async def _handle_once(self, handler: Handler, event: Event, envelope: Envelope, tx: Tx) -> str:
-        inbox = tx.db[INBOX]
-        if await inbox.find_one({"consumer": self.group_id, "event_id": envelope.event_id}, session=tx.session):
-            return "duplicate"
-        await handler(event, tx, envelope)
-        await inbox.insert_one(
-            {
-                "consumer": self.group_id,
-                "event_id": envelope.event_id,
-                "event_type": envelope.event_type,
-                "key": event.key,
-                "handled_at": datetime.now(UTC),
-            },
-            session=tx.session,
-        )
-        return "handled"
+    async def _handle_once(self, handler: Handler, event: Event, envelope: Envelope) -> str:
+        uow = self.uow()
+
+        async def attempt() -> str:
+            async with uow:
+                if await uow.inbox.seen(self.group_id, envelope.event_id):
+                    return "duplicate"
+                await handler(event, uow, envelope)
+                await uow.inbox.record(self.group_id, envelope, event.key)
+                await uow.commit()
+            return "handled"
+
+        return await retry_transient(attempt, uow)
 
     async def _dead_letter(self, msg: ConsumerRecord, error_type: str, error: str, *, attempts: int) -> None:
         event_type = dict(msg.headers or ()).get(Envelope.HEADER_PREFIX + "event-type", b"?").decode(errors="replace")

@@ -1,7 +1,7 @@
 """The transactional outbox: events are written with the state change, then relayed to Kafka.
 
-Writers call :meth:`UnitOfWork.run`; everything the work function writes through ``tx.session``
-and every event it ``publish``es commit together or not at all. The relay, one active
+A use case ``publish``es events on its unit of work (``motcua_kit.uow``): they are written to ``outbox``
+in the same transaction as the state change, so both commit or neither does. The relay, one active
 instance per service (a lease in MongoDB), publishes unsent events with ``acks=all`` in
 per-key sequence order, marks them sent, and retries with backoff while the broker is away.
 """
@@ -13,29 +13,24 @@ import contextlib
 import socket
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from asgi_correlation_id import correlation_id
-from pymongo import ASCENDING, AsyncMongoClient, IndexModel, ReturnDocument
-from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from motcua_kit import metrics
-from motcua_kit.events.base import Envelope, Event
+from motcua_kit.events.base import Envelope
 from motcua_kit.logs import get_logger
-from motcua_kit.mongo import Document, Indexes, in_transaction
+from motcua_kit.mongo import Document, Indexes
 from motcua_kit.settings import RelaySettings
+from motcua_kit.uow import OUTBOX, OUTBOX_SEQUENCES
 
-T = TypeVar("T")
+__all__ = ["OUTBOX", "OUTBOX_INDEXES", "OUTBOX_SEQUENCES", "OutboxRelay", "outbox_backlog"]
 log = get_logger(__name__)
 
-OUTBOX = "outbox"
-OUTBOX_SEQUENCES = "outbox_sequences"
 OUTBOX_LEASE = "outbox_lease"
 SENT_RETENTION = timedelta(days=7)
 
@@ -51,81 +46,6 @@ OUTBOX_INDEXES = (
         ),
     ),
 )
-
-
-def current_correlation_id() -> str:
-    cid = correlation_id.get()
-    if not cid:
-        cid = uuid.uuid4().hex
-        correlation_id.set(cid)
-    return cid
-
-
-@dataclass
-class Tx:
-    """One transaction: the session to write with, and ``publish`` to add events to it."""
-
-    session: AsyncClientSession
-    db: AsyncDatabase[Document]
-    producer: str
-    published: list[Envelope]
-
-    async def publish(self, event: Event) -> Envelope:
-        envelope = Envelope(
-            event_type=event.event_type,
-            schema_version=event.schema_version,
-            correlation_id=current_correlation_id(),
-            producer=self.producer,
-        )
-        counter = await self.db[OUTBOX_SEQUENCES].find_one_and_update(
-            {"_id": event.key},
-            {"$inc": {"seq": 1}},
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
-            session=self.session,
-        )
-        await self.db[OUTBOX].insert_one(
-            {
-                "_id": envelope.event_id,
-                "topic": event.topic,
-                "key": event.key,
-                "seq": counter["seq"],
-                "value": event.model_dump_json(),
-                "envelope": envelope.model_dump(mode="json"),
-                "created_at": datetime.now(UTC),
-                "sent": False,
-            },
-            session=self.session,
-        )
-        self.published.append(envelope)
-        return envelope
-
-
-class UnitOfWork:
-    """Runs a use case's writes and its events in one MongoDB transaction."""
-
-    def __init__(
-        self,
-        client: AsyncMongoClient[Document],
-        db: AsyncDatabase[Document],
-        *,
-        producer: str,
-        on_commit: Callable[[], None] | None = None,
-    ) -> None:
-        self.client = client
-        self.db = db
-        self.producer = producer
-        self._on_commit = on_commit
-
-    async def run(self, work: Callable[[Tx], Awaitable[T]]) -> T:
-        async def attempt(session: AsyncClientSession) -> tuple[T, Tx]:
-            tx = Tx(session=session, db=self.db, producer=self.producer, published=[])
-            return await work(tx), tx
-
-        result, tx = await in_transaction(self.client, attempt)
-        if tx.published and self._on_commit:
-            self._on_commit()
-        return result
 
 
 class OutboxRelay:

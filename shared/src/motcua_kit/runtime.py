@@ -12,7 +12,7 @@ import contextlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from motcua_kit.auth import TokenVerifier
 from motcua_kit.consumer import INBOX_INDEXES, EventConsumer, Handler
@@ -20,12 +20,14 @@ from motcua_kit.events.base import Event
 from motcua_kit.kafka import ensure_topics, make_producer, wait_for_broker
 from motcua_kit.logs import get_logger
 from motcua_kit.mongo import Indexes, connect, ensure_indexes, ping
-from motcua_kit.outbox import OUTBOX_INDEXES, OutboxRelay, UnitOfWork
+from motcua_kit.outbox import OUTBOX_INDEXES, OutboxRelay
 from motcua_kit.settings import ServiceSettings
+from motcua_kit.uow import MongoUnitOfWork, RepositoriesFactory
 
 log = get_logger(__name__)
 
-Worker = Callable[["ServiceRuntime"], Awaitable[None]]
+R = TypeVar("R")
+Worker = Callable[["ServiceRuntime[Any]"], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -37,10 +39,16 @@ class ConsumerSpec:
     handlers: Mapping[type[Event], Handler]
 
 
+def no_repositories(db: Any, session: Any) -> Any:
+    return None
+
+
 @dataclass
-class ServiceRuntime:
+class ServiceRuntime(Generic[R]):
     service: str
     settings: ServiceSettings
+    repositories: RepositoriesFactory[R] = no_repositories
+    """Builds the service's repositories (``store.Repositories``) for each unit of work."""
     indexes: Sequence[Indexes] = ()
     consumers: Sequence[ConsumerSpec] = ()
     workers: Mapping[str, Worker] = field(default_factory=dict)
@@ -51,7 +59,7 @@ class ServiceRuntime:
         self._tasks: list[asyncio.Task[None]] = []
         self.event_consumers: list[EventConsumer] = []
 
-    async def __aenter__(self) -> ServiceRuntime:
+    async def __aenter__(self) -> ServiceRuntime[R]:
         s = self.settings
         self.client = connect(s.mongo)
         self.db = self.client[s.mongo.database]
@@ -62,7 +70,6 @@ class ServiceRuntime:
         self.producer = make_producer(s.kafka, client_id=self.service)
         await self.producer.start()
         self.relay = OutboxRelay(self.db, self.producer, s.relay, topic_prefix=s.kafka.topic_prefix)
-        self.uow = UnitOfWork(self.client, self.db, producer=self.service, on_commit=self.relay.wake)
         self.verifier = TokenVerifier(s.auth)
         if s.run_workers:
             self._start("outbox-relay", self.relay.run)
@@ -114,6 +121,12 @@ class ServiceRuntime:
             except Exception as exc:
                 log.error("background loop crashed, restarting", loop=name, error=repr(exc))
                 await asyncio.sleep(self.restart_delay_seconds)
+
+    def uow(self) -> MongoUnitOfWork[R]:
+        """A new unit of work on this service's database and repositories: one per request or message."""
+        return MongoUnitOfWork(
+            self.client, self.db, self.repositories, producer=self.service, on_events=self.relay.wake
+        )
 
     async def readiness(self) -> dict[str, bool]:
         checks: dict[str, bool] = {}

@@ -20,6 +20,7 @@ from motcua_kit.errors import AppError
 from motcua_kit.logs import get_logger
 from motcua_kit.runtime import ServiceRuntime
 from motcua_kit.settings import ServiceSettings
+from motcua_kit.uow import UnitOfWork
 
 log = get_logger(__name__)
 
@@ -34,12 +35,18 @@ def attach_runtime(app: FastAPI, rt: ServiceRuntime, settings: ServiceSettings) 
     app.state.readiness = rt.readiness
 
 
-def _runtime(request: Request) -> ServiceRuntime:
+def _runtime(request: Request) -> ServiceRuntime[Any]:
     return request.app.state.rt  # type: ignore[no-any-return]
 
 
-Runtime = Annotated[ServiceRuntime, Depends(_runtime)]
-"""Route dependency: the service's runtime (database, unit of work, producer)."""
+Runtime = Annotated[ServiceRuntime[Any], Depends(_runtime)]
+"""Route dependency: the service's runtime (database, producer, settings)."""
+
+
+def new_uow(request: Request) -> UnitOfWork[Any]:
+    """Route dependency: a new unit of work for this request. Services alias it with their repositories:
+    ``UoW = Annotated[UnitOfWork[Repositories], Depends(new_uow)]``."""
+    return _runtime(request).uow()
 
 
 class MetricsMiddleware:

@@ -18,9 +18,11 @@ from motcua_kit.deadletters import read_dead_letters, replay
 from motcua_kit.events import CaseOpened, Envelope
 from motcua_kit.events.processing import CaseStep
 from motcua_kit.events.topics import PROCESSING_CASES
-from motcua_kit.outbox import OUTBOX, Tx
+from motcua_kit.mongo import Document
+from motcua_kit.outbox import OUTBOX
 from motcua_kit.runtime import ConsumerSpec, ServiceRuntime
 from motcua_kit.settings import ServiceSettings, service_config
+from motcua_kit.uow import UnitOfWork
 
 pytestmark = pytest.mark.integration
 
@@ -39,6 +41,16 @@ def case_opened(code: str, n: int = 0) -> CaseOpened:
     )
 
 
+class Seen:
+    """The test's one repository: what the handler saw."""
+
+    def __init__(self, db: Any, session: Any) -> None:
+        self.collection, self.session = db.seen, session
+
+    async def add(self, doc: Document) -> None:
+        await self.collection.insert_one(doc, session=self.session)
+
+
 class Recorder:
     """A handler that writes what it saw into the database, inside the handler's transaction."""
 
@@ -46,19 +58,20 @@ class Recorder:
         self.fail_codes: set[str] = set()
         self.calls = 0
 
-    async def __call__(self, event: CaseOpened, tx: Tx, envelope: Envelope) -> None:
+    async def __call__(self, event: CaseOpened, uow: UnitOfWork[Seen], envelope: Envelope) -> None:
         self.calls += 1
         if event.dossier_code in self.fail_codes:
             raise RuntimeError(f"cannot handle {event.dossier_code}")
-        await tx.db.seen.insert_one(
-            {
-                "code": event.dossier_code,
-                "n": event.steps[0].position,
-                "event_id": envelope.event_id,
-                "correlation_id": envelope.correlation_id,
-            },
-            session=tx.session,
-        )
+        async with uow:
+            await uow.repos.add(
+                {
+                    "code": event.dossier_code,
+                    "n": event.steps[0].position,
+                    "event_id": envelope.event_id,
+                    "correlation_id": envelope.correlation_id,
+                }
+            )
+            await uow.commit()
 
 
 @pytest.fixture
@@ -67,29 +80,30 @@ def settings(service_env: Callable[..., str]) -> KitSettings:
     return KitSettings()
 
 
-def runtime(settings: KitSettings, recorder: Recorder, name: str = "recorder") -> ServiceRuntime:
+def runtime(settings: KitSettings, recorder: Recorder, name: str = "recorder") -> ServiceRuntime[Seen]:
     return ServiceRuntime(
-        service=SERVICE, settings=settings, consumers=[ConsumerSpec(name, [PROCESSING_CASES], {CaseOpened: recorder})]
+        service=SERVICE,
+        settings=settings,
+        repositories=Seen,
+        consumers=[ConsumerSpec(name, [PROCESSING_CASES], {CaseOpened: recorder})],
     )
 
 
 @pytest.fixture
-async def rt(settings: KitSettings, unique_name: str) -> AsyncIterator[tuple[ServiceRuntime, Recorder]]:
+async def rt(settings: KitSettings, unique_name: str) -> AsyncIterator[tuple[ServiceRuntime[Seen], Recorder]]:
     recorder = Recorder()
     async with runtime(settings, recorder, f"recorder-{unique_name}") as started:
         await eventually(lambda: consumers_joined(started), message="consumer joined")
         yield started, recorder
 
 
-async def publish(rt: ServiceRuntime, *events: CaseOpened) -> None:
-    async def work(tx: Tx) -> None:
-        for event in events:
-            await tx.publish(event)
-
-    await rt.uow.run(work)
+async def publish(rt: ServiceRuntime[Seen], *events: CaseOpened) -> None:
+    async with rt.uow() as uow:
+        uow.publish(*events)
+        await uow.commit()
 
 
-async def seen(rt: ServiceRuntime, **query: Any) -> list[dict[str, Any]]:
+async def seen(rt: ServiceRuntime[Seen], **query: Any) -> list[dict[str, Any]]:
     return await rt.db.seen.find(query).sort("n", 1).to_list(None)
 
 
@@ -120,7 +134,7 @@ async def raw_records(stack: LocalStack, topic: str) -> list[Any]:
 
 
 async def test_event_is_published_with_envelope_in_headers_and_dossier_key(
-    rt: tuple[ServiceRuntime, Recorder], local_stack: LocalStack, settings: KitSettings
+    rt: tuple[ServiceRuntime[Seen], Recorder], local_stack: LocalStack, settings: KitSettings
 ) -> None:
     runtime_, _ = rt
     await publish(runtime_, case_opened("000.00.06.H56-261123-0001"))
@@ -136,7 +150,7 @@ async def test_event_is_published_with_envelope_in_headers_and_dossier_key(
 
 
 async def test_redelivered_event_changes_nothing(
-    rt: tuple[ServiceRuntime, Recorder], local_stack: LocalStack, settings: KitSettings
+    rt: tuple[ServiceRuntime[Seen], Recorder], local_stack: LocalStack, settings: KitSettings
 ) -> None:
     runtime_, _ = rt
     group = runtime_.event_consumers[0].group_id
@@ -162,7 +176,7 @@ async def _gt(value: float, floor: float) -> bool:
 
 
 async def test_poison_event_is_dead_lettered_and_consumer_goes_on(
-    rt: tuple[ServiceRuntime, Recorder], local_stack: LocalStack, settings: KitSettings
+    rt: tuple[ServiceRuntime[Seen], Recorder], local_stack: LocalStack, settings: KitSettings
 ) -> None:
     runtime_, recorder = rt
     group = runtime_.event_consumers[0].group_id
@@ -249,7 +263,7 @@ async def motcua_cli(*args: str) -> str:
 
 
 async def test_relay_catches_up_after_broker_pause_without_loss_or_reordering(
-    rt: tuple[ServiceRuntime, Recorder], local_stack: LocalStack
+    rt: tuple[ServiceRuntime[Seen], Recorder], local_stack: LocalStack
 ) -> None:
     runtime_, _ = rt
     codes = [f"000.00.06.H56-261123-09{i:02d}" for i in range(3)]
@@ -274,11 +288,11 @@ async def test_relay_catches_up_after_broker_pause_without_loss_or_reordering(
     assert await runtime_.db[OUTBOX].count_documents({"sent": False}) == 0
 
 
-async def _backlog_at_least(rt: ServiceRuntime, n: int) -> bool:
+async def _backlog_at_least(rt: ServiceRuntime[Seen], n: int) -> bool:
     return await rt.db[OUTBOX].count_documents({"sent": False}) >= n
 
 
-async def _count(rt: ServiceRuntime, code: str, n: int) -> bool:
+async def _count(rt: ServiceRuntime[Seen], code: str, n: int) -> bool:
     return await rt.db.seen.count_documents({"code": code}) == n
 
 
@@ -300,5 +314,5 @@ async def test_restarted_consumer_resumes_from_committed_offset(settings: KitSet
     assert consumed(group, "duplicate") == duplicates_before
 
 
-async def _total(rt: ServiceRuntime, n: int) -> bool:
+async def _total(rt: ServiceRuntime[Seen], n: int) -> bool:
     return await rt.db.seen.count_documents({}) == n
