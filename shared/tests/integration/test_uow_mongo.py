@@ -116,7 +116,7 @@ async def test_stale_save_is_a_concurrency_conflict(make_uow: Any) -> None:
         await second.repos.counters.save(theirs)
         await second.commit()
         mine.value = 20
-        with pytest.raises(Exception) as caught:  # noqa: PT011  (a write conflict or the version check)
+        with pytest.raises(Exception) as caught:  # a write conflict or the version check
             await first.repos.counters.save(mine)
             await first.commit()
     assert isinstance(caught.value, ConcurrencyConflict) or caught.value.has_error_label("TransientTransactionError")
