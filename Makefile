@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 PACKAGES := shared libs/worktime libs/pdfforms devstack services/reception services/processing services/postal services/notify
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 
-.PHONY: install run test test-unit test-integration test-e2e lint schemas bench clean
+.PHONY: install run test test-unit test-integration test-e2e lint typecheck schemas bench clean
 
 install: $(STAMP)
 
@@ -19,7 +19,7 @@ $(STAMP): $(PYPROJECTS) requirements-dev.txt
 run: install
 	$(BIN)/motcua up
 
-test: install lint
+test: install lint typecheck
 	$(BIN)/python -m pytest shared libs devstack services tests
 
 test-unit: install
@@ -34,6 +34,9 @@ test-e2e: install
 lint: install
 	$(BIN)/ruff format --check shared libs devstack services tests bench
 	$(BIN)/ruff check shared libs devstack services tests bench
+
+typecheck: install
+	$(BIN)/mypy shared/src libs/worktime/src libs/pdfforms/src devstack/src $(addsuffix /src,$(filter services/%,$(PACKAGES)))
 
 schemas: install
 	$(BIN)/motcua schemas export --out docs/events

@@ -102,8 +102,13 @@ class TokenVerifier:
                 issuer=self.settings.issuer,
                 options={"require": ["exp", "sub"]},
             )
-            return Principal(
-                subject=claims["sub"], role=claims.get("role"), scope=claims.get("scope"), name=claims.get("name")
+            return Principal.model_validate(
+                {
+                    "subject": claims["sub"],
+                    "role": claims.get("role"),
+                    "scope": claims.get("scope"),
+                    "name": claims.get("name"),
+                }
             )
         except jwt.PyJWTError as exc:
             raise InvalidToken(str(exc)) from exc

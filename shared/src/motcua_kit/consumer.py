@@ -75,7 +75,7 @@ class _Unreadable(Exception):
     pass
 
 
-class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
+class _Listener(ConsumerRebalanceListener):
     def __init__(self, owner: EventConsumer) -> None:
         self.owner = owner
 

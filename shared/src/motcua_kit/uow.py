@@ -244,7 +244,7 @@ class MongoUnitOfWork(UnitOfWork[R]):
                         "_id": envelope.event_id,
                         "topic": event.topic,
                         "key": event.key,
-                        "seq": counter["seq"],
+                        "seq": counter["seq"] if counter else 1,
                         "value": event.model_dump_json(),
                         "envelope": envelope.model_dump(mode="json"),
                         "created_at": now,

@@ -36,7 +36,8 @@ def attach_runtime(app: FastAPI, rt: ServiceRuntime, settings: ServiceSettings) 
 
 
 def _runtime(request: Request) -> ServiceRuntime[Any]:
-    return request.app.state.rt  # type: ignore[no-any-return]
+    runtime: ServiceRuntime[Any] = request.app.state.rt
+    return runtime
 
 
 Runtime = Annotated[ServiceRuntime[Any], Depends(_runtime)]
