@@ -17,34 +17,37 @@ from motcua_kit.errors import Conflict, Forbidden, Invalid, NotFound
 from motcua_kit.events import ApologyIssued, DeadlineApproaching, StepOverdue
 from motcua_kit.logs import get_logger
 from motcua_kit.mongo import Document
-from motcua_kit.outbox import Tx, UnitOfWork
 from processing import metrics, store
 from processing.domain.workflow import CaseStatus, StepStatus
 from processing.forms import Agency, Apology, Handover, ProcessSlip
 from processing.forms import apology_pdf as render_apology
 from processing.forms import process_slip_pdf as render_slip
-from processing.service import get_case, load_calendar
+from processing.service import NewUow, Tx, get_case, load_calendar, run_in_tx
 
 log = get_logger(__name__)
 WORKING = [StepStatus.NEW.value, StepStatus.ASSIGNED.value, StepStatus.SUBMITTED.value, StepStatus.APPROVED.value]
 
 
-async def scan(uow: UnitOfWork, *, warn_working_hours: float, now: datetime | None = None) -> int:
+async def scan(uow: NewUow, *, warn_working_hours: float, now: datetime | None = None) -> int:
     """Publishes each due alert once; returns how many this call published."""
     at = now or datetime.now(UTC)
-    calendar = await load_calendar(uow.db)
+    calendar = await load_calendar(uow().db)
     horizon = calendar.add_working_time(at, timedelta(hours=warn_working_hours)).astimezone(UTC)
     published = 0
     open_cases = {"status": CaseStatus.OPEN.value, "current.status": {"$in": WORKING}}
-    cursor = uow.db[store.CASES].find(
-        {**open_cases, "$or": [{"current.due_at": {"$lte": horizon}}, {"deadline_at": {"$lte": horizon}}]},
-        {"current": 1, "deadline_at": 1, "alerts": 1},
+    cursor = (
+        uow()
+        .db[store.CASES]
+        .find(
+            {**open_cases, "$or": [{"current.due_at": {"$lte": horizon}}, {"deadline_at": {"$lte": horizon}}]},
+            {"current": 1, "deadline_at": 1, "alerts": 1},
+        )
     )
     async for case in cursor:
         for key, event in _due_alerts(case, at, horizon):
-            if await uow.run(lambda tx, k=key, e=event, c=case["_id"]: _claim_and_publish(tx, c, k, e)):
+            if await run_in_tx(uow, lambda tx, k=key, e=event, c=case["_id"]: _claim_and_publish(tx, c, k, e)):
                 published += 1
-    await _refresh_gauges(uow.db, at)
+    await _refresh_gauges(uow().db, at)
     return published
 
 
@@ -76,7 +79,7 @@ async def _claim_and_publish(tx: Tx, code: str, key: str, event: Any) -> bool:
     )
     if claimed.modified_count != 1:
         return False  # another replica published it
-    await tx.publish(event)
+    tx.publish(event)
     metrics.record_alert(event.event_type)
     return True
 
@@ -96,7 +99,7 @@ async def _refresh_gauges(db: AsyncDatabase[Document], at: datetime) -> None:
     metrics.set_open_steps(open_by_agency, overdue_by_agency)
 
 
-async def clock_loop(uow: UnitOfWork, *, interval_seconds: float, warn_working_hours: float) -> None:
+async def clock_loop(uow: NewUow, *, interval_seconds: float, warn_working_hours: float) -> None:
     import asyncio
 
     while True:
@@ -113,7 +116,7 @@ async def clock_loop(uow: UnitOfWork, *, interval_seconds: float, warn_working_h
 
 
 async def issue_apology(
-    uow: UnitOfWork,
+    uow: NewUow,
     *,
     leader: Principal,
     code: str,
@@ -124,7 +127,7 @@ async def issue_apology(
     """At most once per dossier, by a leader of the agency holding it, at the latest one working day
     before the deadline; the new appointment becomes the deadline everywhere (ApologyIssued)."""
     at = now or datetime.now(UTC)
-    calendar = await load_calendar(uow.db)
+    calendar = await load_calendar(uow().db)
 
     async def work(tx: Tx) -> Document:
         case = await tx.db[store.CASES].find_one({"_id": code}, session=tx.session)
@@ -175,7 +178,7 @@ async def issue_apology(
             },
             session=tx.session,
         )
-        await tx.publish(
+        tx.publish(
             ApologyIssued(
                 dossier_code=code,
                 agency_code=leader.scope,
@@ -188,7 +191,7 @@ async def issue_apology(
         )
         return case
 
-    return await uow.run(work)
+    return await run_in_tx(uow, work)
 
 
 # --- process-control slip (Mẫu 05) -------------------------------------------------------------------

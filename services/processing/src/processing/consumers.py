@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from motcua_kit.events import CalendarChanged, DossierReceived, DossierWithdrawn, Envelope, SupplementReceived
 from motcua_kit.events.topics import RECEPTION_CATALOGUE, RECEPTION_DOSSIERS
-from motcua_kit.outbox import Tx
 from motcua_kit.runtime import ConsumerSpec
+from motcua_kit.uow import MongoUnitOfWork
 from processing import service
+
+Tx = MongoUnitOfWork[Any]
 
 
 async def on_received(event: DossierReceived, tx: Tx, _: Envelope) -> None:

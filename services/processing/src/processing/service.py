@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -28,13 +28,29 @@ from motcua_kit.events import (
 )
 from motcua_kit.events.processing import CaseStep
 from motcua_kit.mongo import Document
-from motcua_kit.outbox import Tx, UnitOfWork
+from motcua_kit.uow import MongoUnitOfWork, retry_transient
 from motcua_worktime import WorkCalendar, classify_finish
 from processing import metrics, store
 from processing.domain.case import plan_steps
 from processing.domain.workflow import ActionRefused, CaseStatus, NotYours, StepStatus, check
 
+Tx = MongoUnitOfWork[Any]
+NewUow = Callable[[], Tx]
+T = TypeVar("T")
 Apply = Callable[[Tx, Document, dict[str, Any], datetime], Awaitable[None]]
+
+
+async def run_in_tx(new_uow: NewUow, work: Callable[[Tx], Awaitable[T]]) -> T:
+    """Runs ``work`` in one transaction of a new unit of work, again on transient conflicts."""
+    uow = new_uow()
+
+    async def attempt() -> T:
+        async with uow:
+            result = await work(uow)
+            await uow.commit()
+        return result
+
+    return await retry_transient(attempt, uow)
 
 
 async def load_calendar(db: AsyncDatabase[Document]) -> WorkCalendar:
@@ -103,7 +119,7 @@ async def open_case(tx: Tx, event: DossierReceived, calendar: WorkCalendar | Non
     }
     _refresh_current(case)
     await tx.db[store.CASES].insert_one(case, session=tx.session)
-    await tx.publish(
+    tx.publish(
         CaseOpened(
             dossier_code=event.dossier_code,
             steps=[CaseStep(position=s.position, agency_code=s.agency_code, due_at=s.due_at) for s in steps],
@@ -162,7 +178,7 @@ async def withdraw(tx: Tx, event: DossierWithdrawn) -> None:
 
 
 async def act(
-    uow: UnitOfWork,
+    uow: NewUow,
     *,
     actor: Principal,
     code: str,
@@ -214,7 +230,7 @@ async def act(
         )
         return case
 
-    case = await uow.run(work)
+    case = await run_in_tx(uow, work)
     metrics.record_action(action, actor.scope)
     return case
 
@@ -223,7 +239,7 @@ async def _assign(tx: Tx, case: Document, p: dict[str, Any], at: datetime) -> No
     step = _current(case)
     assignee = p.get("assignee") or p["actor"].subject
     step.update(status=StepStatus.ASSIGNED.value, assignee=assignee)
-    await tx.publish(
+    tx.publish(
         StepAssigned(
             dossier_code=case["_id"],
             position=step["position"],
@@ -254,7 +270,7 @@ async def _approve(tx: Tx, case: Document, p: dict[str, Any], at: datetime) -> N
         hours = calendar.working_time_between(step["started_at"], at).total_seconds() / 3600
         step["working_hours"] = round(hours, 2)
         metrics.record_time_in_step(step["agency_code"], hours)
-    await tx.publish(
+    tx.publish(
         StepCompleted(
             dossier_code=case["_id"],
             position=step["position"],
@@ -278,7 +294,7 @@ async def _hand_over(tx: Tx, case: Document, p: dict[str, Any], at: datetime) ->
     nxt = case["steps"][step["position"]]
     nxt.update(status=StepStatus.NEW.value, started_at=at)
     case["current_step"] = nxt["position"]
-    await tx.publish(
+    tx.publish(
         CaseHandedOver(
             dossier_code=case["_id"],
             from_position=step["position"],
@@ -296,7 +312,7 @@ async def _resolve(tx: Tx, case: Document, p: dict[str, Any], at: datetime) -> N
     step["status"] = StepStatus.DONE.value
     case.update(status=CaseStatus.RESOLVED.value, resolved_at=at)
     refs = [w["document_ref"] for w in step["work"] if w.get("document_ref")]
-    await tx.publish(
+    tx.publish(
         DossierResolved(
             dossier_code=case["_id"],
             agency_code=step["agency_code"],
@@ -311,7 +327,7 @@ async def _resolve(tx: Tx, case: Document, p: dict[str, Any], at: datetime) -> N
 async def _request_supplement(tx: Tx, case: Document, p: dict[str, Any], at: datetime) -> None:
     step = _current(case)
     case.update(status=CaseStatus.PAUSED.value, paused_at=at)
-    await tx.publish(
+    tx.publish(
         AgencySupplementRequested(
             dossier_code=case["_id"],
             position=step["position"],
@@ -325,7 +341,7 @@ async def _request_supplement(tx: Tx, case: Document, p: dict[str, Any], at: dat
 
 async def _request_payment(tx: Tx, case: Document, p: dict[str, Any], at: datetime) -> None:
     case["status"] = CaseStatus.AWAITING_PAYMENT.value
-    await tx.publish(
+    tx.publish(
         PaymentRequested(
             dossier_code=case["_id"],
             agency_code=_current(case)["agency_code"],
@@ -338,14 +354,12 @@ async def _request_payment(tx: Tx, case: Document, p: dict[str, Any], at: dateti
 
 async def _confirm_payment(tx: Tx, case: Document, p: dict[str, Any], at: datetime) -> None:
     case["status"] = CaseStatus.OPEN.value
-    await tx.publish(
-        PaymentConfirmed(dossier_code=case["_id"], agency_code=_current(case)["agency_code"], confirmed_at=at)
-    )
+    tx.publish(PaymentConfirmed(dossier_code=case["_id"], agency_code=_current(case)["agency_code"], confirmed_at=at))
 
 
 async def _stop(tx: Tx, case: Document, p: dict[str, Any], at: datetime) -> None:
     case.update(status=CaseStatus.STOPPED.value, stopped_at=at)
-    await tx.publish(
+    tx.publish(
         ProcessingStopped(
             dossier_code=case["_id"],
             agency_code=_current(case)["agency_code"],
