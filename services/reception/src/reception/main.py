@@ -25,6 +25,7 @@ def create_app(settings: ReceptionSettings | None = None) -> FastAPI:
         async with ServiceRuntime(
             service="reception",
             settings=s,
+            repositories=store.Repositories,
             indexes=[*store.INDEXES, *store.CATALOGUE_INDEXES, *REPORT_INDEXES],
             consumers=consumer_specs(lookup_base_url=s.lookup_base_url),
         ) as rt:

@@ -36,6 +36,7 @@ The dossier register (collection ``dossiers``), one document per dossier, ``_id`
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -237,3 +238,11 @@ async def get_setting(
     db: AsyncDatabase[Document], key: str, session: AsyncClientSession | None = None
 ) -> Document | None:
     return await db[SETTINGS].find_one({"_id": key}, session=session)
+
+
+@dataclass
+class Repositories:
+    """What a unit of work gives the use cases: built by ``Repositories(db, session)``."""
+
+    db: AsyncDatabase[Document]
+    session: AsyncClientSession | None

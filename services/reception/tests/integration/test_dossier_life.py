@@ -97,12 +97,12 @@ async def test_a_supplement_pause_moves_the_appointment_by_the_paused_working_ti
     request = IntakeRequest.model_validate(land_request(return_channel="counter"))
     received_at = datetime(2026, 12, 4, 9, 32, tzinfo=VN)  # Friday
     doc, _ = await intake.receive_at_counter(
-        reception.rt.uow, officer=officer, request=request, lookup_base_url="http://x/lookup", now=received_at
+        reception.rt.uow(), officer=officer, request=request, lookup_base_url="http://x/lookup", now=received_at
     )
     code, appointment = doc["_id"], doc["appointment_at"]
     # Paused Monday 10:00, resumed Wednesday 10:00: two working days, over nothing else.
     await desk.request_supplement(
-        reception.rt.uow,
+        reception.rt.uow(),
         officer=officer,
         code=code,
         reasons=["Bản sao sổ hộ khẩu bị mờ"],
@@ -110,7 +110,7 @@ async def test_a_supplement_pause_moves_the_appointment_by_the_paused_working_ti
     )
     assert (await dossier(reception, code))["status"] == 5
     resumed = await desk.receive_supplement(
-        reception.rt.uow,
+        reception.rt.uow(),
         officer=officer,
         code=code,
         documents=[DocumentIn(name="Bản sao sổ hộ khẩu", copies=1)],

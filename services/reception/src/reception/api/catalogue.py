@@ -125,7 +125,7 @@ async def import_catalogue(body: CatalogueImport, rt: Runtime, admin: CentreAdmi
 
     Procedures whose content changed get a new version and a ProcedureChanged event; a changed
     calendar publishes CalendarChanged, each new or changed centre CentreChanged."""
-    result = await catalogue.import_catalogue(rt.uow, body, by=admin.subject)
+    result = await catalogue.import_catalogue(rt.uow(), body, by=admin.subject)
     return CatalogueImportOut(**result.__dict__)
 
 
@@ -144,7 +144,7 @@ async def import_catalogue_csv(request: Request, rt: Runtime, admin: CentreAdmin
     if media_type != "text/csv":
         raise UnsupportedMediaType(f"send the file as Content-Type: text/csv, not {media_type or 'nothing'}")
     data = await _read_limited(request)
-    result = await catalogue.import_csv(rt.uow, data, by=admin.subject)
+    result = await catalogue.import_csv(rt.uow(), data, by=admin.subject)
     return CatalogueImportOut(**result.__dict__)
 
 
@@ -194,21 +194,21 @@ async def procedure_versions(code: Code, rt: Runtime, _: CentreStaff) -> list[Pr
 @router.post("/procedures", response_model=ProcedureOut, status_code=status.HTTP_201_CREATED)
 async def create_procedure(body: Procedure, rt: Runtime, admin: CentreAdmin) -> ProcedureOut:
     """Add a procedure (version 1); 409 when the code exists. Publishes ProcedureChanged."""
-    return _procedure(await catalogue.create_procedure(rt.uow, body, by=admin.subject))
+    return _procedure(await catalogue.create_procedure(rt.uow(), body, by=admin.subject))
 
 
 @router.put("/procedures/{code}", response_model=ProcedureOut)
 async def update_procedure(code: Code, body: ProcedureUpdate, rt: Runtime, admin: CentreAdmin) -> ProcedureOut:
     """Replace the procedure: a new version and ProcedureChanged when anything changed, else nothing."""
     procedure = Procedure.model_validate(body.model_dump() | {"code": body.code or code})
-    doc, _ = await catalogue.update_procedure(rt.uow, code, procedure, by=admin.subject)
+    doc, _ = await catalogue.update_procedure(rt.uow(), code, procedure, by=admin.subject)
     return _procedure(doc)
 
 
 @router.post("/procedures/{code}/retire", response_model=ProcedureOut)
 async def retire_procedure(code: Code, rt: Runtime, admin: CentreAdmin) -> ProcedureOut:
     """No new dossiers under this procedure (a new version); dossiers received keep theirs."""
-    doc, _ = await catalogue.retire_procedure(rt.uow, code, by=admin.subject)
+    doc, _ = await catalogue.retire_procedure(rt.uow(), code, by=admin.subject)
     return _procedure(doc)
 
 
@@ -237,7 +237,7 @@ async def calendar_days(
 async def set_hours(body: HoursIn, rt: Runtime, admin: CentreAdmin) -> CalendarOut:
     """Change the working periods and workdays; publishes CalendarChanged."""
     config = await catalogue.set_hours(
-        rt.uow, periods=body.periods, workdays=body.workdays, timezone=body.timezone, by=admin.subject
+        rt.uow(), periods=body.periods, workdays=body.workdays, timezone=body.timezone, by=admin.subject
     )
     return CalendarOut.model_validate(config)
 
@@ -245,11 +245,11 @@ async def set_hours(body: HoursIn, rt: Runtime, admin: CentreAdmin) -> CalendarO
 @router.put("/calendar/overrides/{day}", response_model=CalendarOut)
 async def set_override(day: Date, body: OverrideIn, rt: Runtime, admin: CentreAdmin) -> CalendarOut:
     """Declare a day off or a swapped working day (replacing any earlier decision for that date)."""
-    config = await catalogue.set_override(rt.uow, day, working=body.working, reason=body.reason, by=admin.subject)
+    config = await catalogue.set_override(rt.uow(), day, working=body.working, reason=body.reason, by=admin.subject)
     return CalendarOut.model_validate(config)
 
 
 @router.delete("/calendar/overrides/{day}", response_model=CalendarOut)
 async def delete_override(day: Date, rt: Runtime, admin: CentreAdmin) -> CalendarOut:
     """Remove the decision for that date; 404 when there is none."""
-    return CalendarOut.model_validate(await catalogue.delete_override(rt.uow, day, by=admin.subject))
+    return CalendarOut.model_validate(await catalogue.delete_override(rt.uow(), day, by=admin.subject))

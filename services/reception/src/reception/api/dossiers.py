@@ -50,7 +50,7 @@ async def receive_dossier(
     """Register a dossier at the counter with the officer's decision (`outcome`): receive it
     (code, appointment, receipt), ask for a supplement (Mẫu 02) or refuse it (Mẫu 03)."""
     dossier, created = await intake.receive_at_counter(
-        rt.uow,
+        rt.uow(),
         officer=officer,
         request=body,
         lookup_base_url=settings.lookup_base_url,
@@ -141,38 +141,40 @@ async def get_dossier(code: str, rt: Runtime, viewer: CentreStaff) -> DossierOut
 @router.post("/dossiers/{code}/receive", response_model=DossierOut)
 async def receive_submitted(code: str, rt: Runtime, officer: CounterOfficer) -> DossierOut:
     """Accept a dossier submitted online or brought by the post: the clock starts, the appointment is set."""
-    return _out(await desk.receive_submitted(rt.uow, officer=officer, code=code))
+    return _out(await desk.receive_submitted(rt.uow(), officer=officer, code=code))
 
 
 @router.post("/dossiers/{code}/supplement-request", response_model=DossierOut)
 async def request_supplement(code: str, body: ReasonsIn, rt: Runtime, officer: CounterOfficer) -> DossierOut:
     """Ask the citizen for missing or faulty papers (Mẫu 02); pauses the clock of a received dossier."""
-    return _out(await desk.request_supplement(rt.uow, officer=officer, code=code, reasons=body.reasons))
+    return _out(await desk.request_supplement(rt.uow(), officer=officer, code=code, reasons=body.reasons))
 
 
 @router.post("/dossiers/{code}/supplement", response_model=DossierOut)
 async def receive_supplement(code: str, body: SupplementIn, rt: Runtime, officer: CounterOfficer) -> DossierOut:
     """Record the papers the citizen brought: the clock resumes, the appointment moves by the pause."""
     return _out(
-        await desk.receive_supplement(rt.uow, officer=officer, code=code, documents=body.documents, note=body.note)
+        await desk.receive_supplement(rt.uow(), officer=officer, code=code, documents=body.documents, note=body.note)
     )
 
 
 @router.post("/dossiers/{code}/refuse", response_model=DossierOut)
 async def refuse(code: str, body: ReasonsIn, rt: Runtime, officer: CounterOfficer) -> DossierOut:
     """Refuse a dossier not yet received (Mẫu 03), with the specific reasons."""
-    return _out(await desk.refuse(rt.uow, officer=officer, code=code, reasons=body.reasons))
+    return _out(await desk.refuse(rt.uow(), officer=officer, code=code, reasons=body.reasons))
 
 
 @router.post("/dossiers/{code}/withdraw", response_model=DossierOut)
 async def withdraw(code: str, body: WithdrawIn, rt: Runtime, officer: CounterOfficer) -> DossierOut:
     """Record the citizen's withdrawal (status 7)."""
-    return _out(await desk.withdraw(rt.uow, officer=officer, code=code, reason=body.reason))
+    return _out(await desk.withdraw(rt.uow(), officer=officer, code=code, reason=body.reason))
 
 
 @router.post("/dossiers/{code}/return", response_model=DossierOut)
 async def return_result(code: str, body: ReturnIn, rt: Runtime, officer: CounterOfficer) -> DossierOut:
     """Hand the result back at the counter (status 10)."""
     return _out(
-        await desk.return_result(rt.uow, officer=officer, code=code, recipient_name=body.recipient_name, note=body.note)
+        await desk.return_result(
+            rt.uow(), officer=officer, code=code, recipient_name=body.recipient_name, note=body.note
+        )
     )

@@ -33,7 +33,7 @@ async def submit_online(
     """Submit a dossier online (status 1 until the centre accepts it). Returns the code and the lookup code."""
     await lookup.limit_online_submissions(rt.db, _client(request), settings.online_submissions_per_client_per_hour)
     dossier, created = await intake.submit_online(
-        rt.uow, request=body, lookup_base_url=settings.lookup_base_url, idempotency_key=idempotency_key
+        rt.uow(), request=body, lookup_base_url=settings.lookup_base_url, idempotency_key=idempotency_key
     )
     if not created:
         response.status_code = status.HTTP_200_OK
@@ -55,4 +55,4 @@ async def look_up(body: SecondFactor, request: Request, rt: Runtime, settings: S
 @router.post("/lookup/rating", status_code=status.HTTP_201_CREATED)
 async def rate(body: RatingIn, request: Request, rt: Runtime, settings: Settings) -> dict[str, object]:
     """Rate the service once the result was returned (overall and per criterion)."""
-    return await lookup.rate(rt.uow, body, client=_client(request), limits=_limits(settings))
+    return await lookup.rate(rt.uow(), body, client=_client(request), limits=_limits(settings))

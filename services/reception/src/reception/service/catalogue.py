@@ -28,7 +28,6 @@ from pymongo.errors import DuplicateKeyError
 from motcua_kit.errors import Conflict, Invalid, NotFound
 from motcua_kit.events import CalendarChanged, CentreChanged, ProcedureChanged
 from motcua_kit.mongo import Document
-from motcua_kit.outbox import Tx, UnitOfWork
 from motcua_worktime import WorkCalendar
 from reception import store
 from reception.catalogue_csv import parse_procedures
@@ -47,6 +46,7 @@ from reception.domain.catalogue import (
     with_override,
     without_override,
 )
+from reception.service import Tx, transaction
 
 T = TypeVar("T")
 CALENDAR = "calendar"
@@ -125,20 +125,20 @@ async def procedure_versions(db: AsyncDatabase[Document], code: str) -> list[Doc
 # --- procedures: changing -----------------------------------------------------------------------------
 
 
-async def create_procedure(uow: UnitOfWork, procedure: Procedure, *, by: str, now: datetime | None = None) -> Document:
+async def create_procedure(uow: Tx, procedure: Procedure, *, by: str, now: datetime | None = None) -> Document:
     at = now or datetime.now(UTC)
 
     async def work(tx: Tx) -> Document:
-        if await store.find_procedure(tx.db, procedure.code, tx.session) is not None:
+        if await store.find_procedure(tx.repos.db, procedure.code, tx.repos.session) is not None:
             raise Conflict(f"procedure {procedure.code} already exists; change it with PUT", code="procedure_exists")
         doc, _ = await _save(tx, None, procedure, by=by, at=at)
         return doc
 
-    return await uow.run(work)
+    return await transaction(uow, work)
 
 
 async def update_procedure(
-    uow: UnitOfWork, code: str, procedure: Procedure, *, by: str, now: datetime | None = None
+    uow: Tx, code: str, procedure: Procedure, *, by: str, now: datetime | None = None
 ) -> tuple[Document, bool]:
     """A new version when the content changed; returns the current document and whether it changed."""
     if procedure.code != code:
@@ -146,9 +146,7 @@ async def update_procedure(
     return await _change(uow, code, lambda _: procedure, by=by, at=now or datetime.now(UTC))
 
 
-async def retire_procedure(
-    uow: UnitOfWork, code: str, *, by: str, now: datetime | None = None
-) -> tuple[Document, bool]:
+async def retire_procedure(uow: Tx, code: str, *, by: str, now: datetime | None = None) -> tuple[Document, bool]:
     """No new dossiers under it (intake refuses inactive procedures); retiring twice changes nothing."""
 
     def retired(current: Document) -> Procedure:
@@ -158,16 +156,16 @@ async def retire_procedure(
 
 
 async def _change(
-    uow: UnitOfWork, code: str, edit: Callable[[Document], Procedure], *, by: str, at: datetime
+    uow: Tx, code: str, edit: Callable[[Document], Procedure], *, by: str, at: datetime
 ) -> tuple[Document, bool]:
     async def work(tx: Tx) -> tuple[Document, bool]:
-        current = await store.find_procedure(tx.db, code, tx.session)
+        current = await store.find_procedure(tx.repos.db, code, tx.repos.session)
         if current is None:
             raise NotFound(f"no procedure {code} in the catalogue")
         doc, change = await _save(tx, current, edit(current), by=by, at=at)
         return doc, change is not None
 
-    return await uow.run(work)
+    return await transaction(uow, work)
 
 
 async def _save(
@@ -178,14 +176,14 @@ async def _save(
     if change is None:
         assert current is not None
         if "search_text" not in current:  # written before search existed
-            await store.set_procedure_search_text(tx.db, tx.session, procedure.code, search_text(procedure))
+            await store.set_procedure_search_text(tx.repos.db, tx.repos.session, procedure.code, search_text(procedure))
         return current, None
     doc = procedure_document(procedure, change, by=by, at=at)
     try:
-        await store.save_procedure_version(tx.db, tx.session, doc)
+        await store.save_procedure_version(tx.repos.db, tx.repos.session, doc)
     except DuplicateKeyError as exc:
         raise Conflict(f"procedure {procedure.code} was changed at the same time; try again") from exc
-    await tx.publish(
+    tx.publish(
         ProcedureChanged(
             procedure_code=procedure.code,
             version=change.version,
@@ -214,7 +212,7 @@ def procedure_document(procedure: Procedure, change: ProcedureChange, *, by: str
 async def _save_all(tx: Tx, procedures: Iterable[Procedure], *, by: str, at: datetime) -> Counter[str]:
     """Saves each procedure; counts them as created, updated or unchanged."""
     wanted = list(procedures)
-    current = await store.find_procedures(tx.db, [p.code for p in wanted], tx.session)
+    current = await store.find_procedures(tx.repos.db, [p.code for p in wanted], tx.repos.session)
     counts: Counter[str] = Counter()
     for procedure in wanted:
         doc, change = await _save(tx, current.get(procedure.code), procedure, by=by, at=at)
@@ -227,7 +225,7 @@ async def _save_all(tx: Tx, procedures: Iterable[Procedure], *, by: str, at: dat
 
 
 async def import_catalogue(
-    uow: UnitOfWork, catalogue: CatalogueImport, *, by: str = "import", now: datetime | None = None
+    uow: Tx, catalogue: CatalogueImport, *, by: str = "import", now: datetime | None = None
 ) -> ImportResult:
     """Replaces the province's centres, agencies and calendar with the file's, and saves its procedures
     (a new version only for those whose content changed); publishes the new or changed centres."""
@@ -235,7 +233,7 @@ async def import_catalogue(
     at = now or datetime.now(UTC)
 
     async def work(tx: Tx) -> tuple[Counter[str], bool, int]:
-        db, s = tx.db, tx.session
+        db, s = tx.repos.db, tx.repos.session
         centres_changed = await _store_centres(tx, catalogue.centres, at=at)
         await store.upsert_all(db, s, store.AGENCIES, [{"_id": a.code, **a.model_dump()} for a in catalogue.agencies])
         counts = await _save_all(tx, catalogue.procedures, by=by, at=at)
@@ -243,7 +241,7 @@ async def import_catalogue(
         changed = await _store_calendar(tx, calendar, catalogue.province.code, by=by, at=at)
         return counts, changed, centres_changed
 
-    counts, calendar_changed, centres_changed = await uow.run(work)
+    counts, calendar_changed, centres_changed = await transaction(uow, work)
     return ImportResult(
         centres=len(catalogue.centres),
         agencies=len(catalogue.agencies),
@@ -257,10 +255,10 @@ async def import_catalogue(
     )
 
 
-async def import_csv(uow: UnitOfWork, data: bytes, *, by: str, now: datetime | None = None) -> ImportResult:
+async def import_csv(uow: Tx, data: bytes, *, by: str, now: datetime | None = None) -> ImportResult:
     """Saves the procedures of a national-catalogue CSV file (see ``reception.catalogue_csv``): all of
     them in one transaction, or none when any row is wrong (422 listing every problem)."""
-    parsed = parse_procedures(data, await store.agency_codes(uow.db))
+    parsed = parse_procedures(data, await store.agency_codes(uow.repos.db))
     if parsed.errors:
         problems = "problem" if len(parsed.errors) == 1 else "problems"
         raise Invalid(
@@ -270,7 +268,7 @@ async def import_csv(uow: UnitOfWork, data: bytes, *, by: str, now: datetime | N
             details=parsed.errors,
         )
     at = now or datetime.now(UTC)
-    counts = await uow.run(lambda tx: _save_all(tx, parsed.procedures, by=by, at=at))
+    counts = await transaction(uow, lambda tx: _save_all(tx, parsed.procedures, by=by, at=at))
     return ImportResult(
         centres=0,
         agencies=0,
@@ -288,15 +286,15 @@ async def import_csv(uow: UnitOfWork, data: bytes, *, by: str, now: datetime | N
 async def _store_centres(tx: Tx, centres: Iterable[Centre], *, at: datetime) -> int:
     """Stores and publishes each centre that is new or differs from the stored one; returns how many."""
     wanted = list(centres)
-    current = await store.find_centres(tx.db, [c.code for c in wanted], tx.session)
+    current = await store.find_centres(tx.repos.db, [c.code for c in wanted], tx.repos.session)
     changed = 0
     for centre in wanted:
         doc = {"_id": centre.code, **centre.model_dump()}
         stored = current.get(centre.code)
         if stored is not None and all(stored.get(f) == doc[f] for f in CENTRE_FIELDS):
             continue
-        await store.upsert_all(tx.db, tx.session, store.CENTRES, [doc])
-        await tx.publish(
+        await store.upsert_all(tx.repos.db, tx.repos.session, store.CENTRES, [doc])
+        tx.publish(
             CentreChanged(
                 centre_code=centre.code,
                 name=centre.name,
@@ -326,7 +324,7 @@ async def list_calendar_days(db: AsyncDatabase[Document], start: date, end: date
 
 
 async def set_hours(
-    uow: UnitOfWork,
+    uow: Tx,
     *,
     periods: list[list[str]],
     workdays: list[int],
@@ -340,20 +338,20 @@ async def set_hours(
 
 
 async def set_override(
-    uow: UnitOfWork, day: date, *, working: bool, reason: str, by: str, now: datetime | None = None
+    uow: Tx, day: date, *, working: bool, reason: str, by: str, now: datetime | None = None
 ) -> dict[str, Any]:
     """A compensating day off (``working=False``) or a swapped working day (``working=True``)."""
     return await _edit_calendar(uow, lambda c: with_override(c, day, working=working, reason=reason), by=by, now=now)
 
 
-async def delete_override(uow: UnitOfWork, day: date, *, by: str, now: datetime | None = None) -> dict[str, Any]:
+async def delete_override(uow: Tx, day: date, *, by: str, now: datetime | None = None) -> dict[str, Any]:
     return await _edit_calendar(
         uow, lambda c: without_override(c, day), by=by, now=now, missing=f"no override on {day}"
     )
 
 
 async def _edit_calendar(
-    uow: UnitOfWork,
+    uow: Tx,
     edit: Callable[[dict[str, Any]], dict[str, Any] | None],
     *,
     by: str,
@@ -364,27 +362,27 @@ async def _edit_calendar(
     at = now or datetime.now(UTC)
 
     async def work(tx: Tx) -> dict[str, Any]:
-        province = await store.get_setting(tx.db, PROVINCE, tx.session)
+        province = await store.get_setting(tx.repos.db, PROVINCE, tx.repos.session)
         if province is None:
             raise Conflict("the province's catalogue has not been imported yet", code="no_province")
-        stored = await store.get_setting(tx.db, CALENDAR, tx.session)
+        stored = await store.get_setting(tx.repos.db, CALENDAR, tx.repos.session)
         config = _checked(lambda: edit(_stored_or_default(stored["config"] if stored else None)))
         if config is None:
             raise NotFound(missing)
         await _store_calendar(tx, config, province["code"], by=by, at=at)
         return config
 
-    return await uow.run(work)
+    return await transaction(uow, work)
 
 
 async def _store_calendar(tx: Tx, config: dict[str, Any], province_code: str, *, by: str, at: datetime) -> bool:
     """Stores and publishes the calendar when it differs from the stored one; returns whether it did."""
-    stored = await store.get_setting(tx.db, CALENDAR, tx.session)
+    stored = await store.get_setting(tx.repos.db, CALENDAR, tx.repos.session)
     if stored is not None and _same_calendar(stored["config"], config):
         return False
     doc = {"_id": CALENDAR, "config": config, "changed_at": at, "changed_by": by}
-    await store.upsert_all(tx.db, tx.session, store.SETTINGS, [doc])
-    await tx.publish(CalendarChanged(province_code=province_code, config=config, changed_at=at))
+    await store.upsert_all(tx.repos.db, tx.repos.session, store.SETTINGS, [doc])
+    tx.publish(CalendarChanged(province_code=province_code, config=config, changed_at=at))
     return True
 
 

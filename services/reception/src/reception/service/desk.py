@@ -17,7 +17,6 @@ from motcua_kit.events import (
     SupplementRequested,
 )
 from motcua_kit.mongo import Document
-from motcua_kit.outbox import Tx, UnitOfWork
 from motcua_worktime import WorkCalendar
 from reception import metrics, store
 from reception.api.schemas import DocumentIn
@@ -29,16 +28,17 @@ from reception.domain.dossier import (
     check_action,
     pause_hours,
 )
+from reception.service import Tx, transaction
 from reception.service.intake import Actor, add_history, apply_receipt, load_calendar, may_view, received_event, recheck
 
 Change = Callable[[Tx, Document], Awaitable[Any]]
 
 
-async def _act(uow: UnitOfWork, officer: Principal, code: str, action: str, change: Change) -> Document:
+async def _act(uow: Tx, officer: Principal, code: str, action: str, change: Change) -> Document:
     """Loads the officer's dossier in a transaction, checks the action, applies ``change``, saves."""
 
     async def work(tx: Tx) -> Document:
-        dossier = await tx.db[store.DOSSIERS].find_one({"_id": code}, session=tx.session)
+        dossier = await tx.repos.db[store.DOSSIERS].find_one({"_id": code}, session=tx.repos.session)
         if dossier is None or not (may_view(officer, dossier) and officer.role.value == "counter_officer"):
             raise NotFound(f"no dossier {code} in your centre")
         try:
@@ -46,16 +46,16 @@ async def _act(uow: UnitOfWork, officer: Principal, code: str, action: str, chan
         except TransitionRefused as exc:
             raise Conflict(str(exc), code="illegal_transition") from exc
         await change(tx, dossier)
-        await tx.db[store.DOSSIERS].replace_one({"_id": code}, dossier, session=tx.session)
+        await tx.repos.db[store.DOSSIERS].replace_one({"_id": code}, dossier, session=tx.repos.session)
         return dossier
 
-    return await uow.run(work)
+    return await transaction(uow, work)
 
 
-async def receive_submitted(uow: UnitOfWork, *, officer: Principal, code: str, now: datetime | None = None) -> Document:
+async def receive_submitted(uow: Tx, *, officer: Principal, code: str, now: datetime | None = None) -> Document:
     """An officer accepts a dossier submitted online or brought by the post: the clock starts now
     (for the post: at the signed hand-over, already recorded as ``submitted_at``)."""
-    calendar = await load_calendar(uow.db)
+    calendar = await load_calendar(uow.repos.db)
 
     async def change(tx: Tx, dossier: Document) -> None:
         problems = recheck(dossier, _documents(dossier["documents"]))
@@ -65,14 +65,14 @@ async def receive_submitted(uow: UnitOfWork, *, officer: Principal, code: str, n
         procedure = Procedure.model_validate(dossier["procedure_snapshot"])
         apply_receipt(dossier, procedure, calendar, at, Actor(officer.subject, officer.name, dossier["intake_channel"]))
         dossier["received_by"] = officer.subject
-        await tx.publish(received_event(dossier))
+        tx.publish(received_event(dossier))
         metrics.record_received(dossier["intake_channel"], dossier["centre_code"])
 
     return await _act(uow, officer, code, "receive", change)
 
 
 async def request_supplement(
-    uow: UnitOfWork, *, officer: Principal, code: str, reasons: list[str], now: datetime | None = None
+    uow: Tx, *, officer: Principal, code: str, reasons: list[str], now: datetime | None = None
 ) -> Document:
     """Mẫu 02. Before receipt there is no clock; after it, the clock pauses until the supplement."""
     at = now or datetime.now(UTC)
@@ -96,7 +96,7 @@ async def request_supplement(
         add_history(
             dossier, Status.SUPPLEMENT_REQUESTED, at, officer.subject, dossier["centre_code"], "; ".join(reasons)
         )
-        await tx.publish(
+        tx.publish(
             SupplementRequested(
                 dossier_code=code, reasons=reasons, requested_at=at, requested_by=officer.subject, clock_paused=running
             )
@@ -107,7 +107,7 @@ async def request_supplement(
 
 
 async def receive_supplement(
-    uow: UnitOfWork,
+    uow: Tx,
     *,
     officer: Principal,
     code: str,
@@ -117,7 +117,7 @@ async def receive_supplement(
 ) -> Document:
     """The citizen brings the papers. With the clock paused, it resumes and the appointment moves by
     the paused working time; before receipt, a now complete dossier is received."""
-    calendar = await load_calendar(uow.db)
+    calendar = await load_calendar(uow.repos.db)
     at = now or datetime.now(UTC)
 
     async def change(tx: Tx, dossier: Document) -> None:
@@ -142,8 +142,8 @@ async def receive_supplement(
             apply_receipt(
                 dossier, procedure, calendar, at, Actor(officer.subject, officer.name, dossier["intake_channel"])
             )
-            await tx.publish(_supplement_event(dossier, officer, at, None, 0.0, request))
-            await tx.publish(received_event(dossier))
+            tx.publish(_supplement_event(dossier, officer, at, None, 0.0, request))
+            tx.publish(received_event(dossier))
             metrics.record_received(dossier["intake_channel"], dossier["centre_code"])
             return
         paused_at = dossier["paused_at"] or request["requested_at"]
@@ -162,7 +162,7 @@ async def receive_supplement(
             dossier["centre_code"],
             note or f"Công dân đã bổ sung hồ sơ; ngày hẹn trả mới {_local(dossier['appointment_at'], calendar)}",
         )
-        await tx.publish(_supplement_event(dossier, officer, at, paused_at, paused, request))
+        tx.publish(_supplement_event(dossier, officer, at, paused_at, paused, request))
 
     return await _act(uow, officer, code, "receive_supplement", change)
 
@@ -187,7 +187,7 @@ def _supplement_event(
 
 
 async def refuse(
-    uow: UnitOfWork, *, officer: Principal, code: str, reasons: list[str], now: datetime | None = None
+    uow: Tx, *, officer: Principal, code: str, reasons: list[str], now: datetime | None = None
 ) -> Document:
     """Mẫu 03: a dossier not yet received is refused, with the specific reasons."""
     at = now or datetime.now(UTC)
@@ -195,30 +195,26 @@ async def refuse(
     async def change(tx: Tx, dossier: Document) -> None:
         dossier.update(refusal_reasons=reasons, refused_at=at)
         add_history(dossier, Status.REFUSED, at, officer.subject, dossier["centre_code"], "; ".join(reasons))
-        await tx.publish(DossierRefused(dossier_code=code, reasons=reasons, refused_at=at, refused_by=officer.subject))
+        tx.publish(DossierRefused(dossier_code=code, reasons=reasons, refused_at=at, refused_by=officer.subject))
         metrics.record_dossier_refused(dossier["centre_code"])
 
     return await _act(uow, officer, code, "refuse", change)
 
 
-async def withdraw(
-    uow: UnitOfWork, *, officer: Principal, code: str, reason: str, now: datetime | None = None
-) -> Document:
+async def withdraw(uow: Tx, *, officer: Principal, code: str, reason: str, now: datetime | None = None) -> Document:
     """The citizen asks to withdraw the dossier (status 7); processing stops its case on the event."""
     at = now or datetime.now(UTC)
 
     async def change(tx: Tx, dossier: Document) -> None:
         dossier["withdrawn_at"] = at
         add_history(dossier, Status.WITHDRAWN, at, officer.subject, dossier["centre_code"], reason)
-        await tx.publish(
-            DossierWithdrawn(dossier_code=code, reason=reason, withdrawn_at=at, recorded_by=officer.subject)
-        )
+        tx.publish(DossierWithdrawn(dossier_code=code, reason=reason, withdrawn_at=at, recorded_by=officer.subject))
 
     return await _act(uow, officer, code, "withdraw", change)
 
 
 async def return_result(
-    uow: UnitOfWork,
+    uow: Tx,
     *,
     officer: Principal,
     code: str,
@@ -235,9 +231,7 @@ async def return_result(
         add_history(
             dossier, Status.RETURNED, at, officer.subject, dossier["centre_code"], f"{who}. {note}" if note else who
         )
-        await tx.publish(
-            ResultReturned(dossier_code=code, returned_at=at, channel="counter", recorded_by=officer.subject)
-        )
+        tx.publish(ResultReturned(dossier_code=code, returned_at=at, channel="counter", recorded_by=officer.subject))
         metrics.record_returned("counter")
 
     return await _act(uow, officer, code, "return_result", change)

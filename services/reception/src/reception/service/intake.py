@@ -23,7 +23,6 @@ from motcua_kit.errors import Conflict, Forbidden, Invalid, NotFound
 from motcua_kit.events import DossierReceived, DossierRefused, DossierSubmitted, PickupHandedOver, SupplementRequested
 from motcua_kit.events.reception import Applicant, ChainStep, ProcedureRef
 from motcua_kit.mongo import Document
-from motcua_kit.outbox import Tx, UnitOfWork
 from motcua_worktime import WorkCalendar
 from reception import metrics, store
 from reception.api.schemas import DossierIn, IntakeRequest, OnlineSubmission
@@ -38,6 +37,7 @@ from reception.domain.dossier import (
     search_name,
     sequence_key,
 )
+from reception.service import Tx, transaction
 
 Outcome = Literal["receive", "request_supplement", "refuse", "submit"]
 _SEQUENCE_LOCKS: dict[str, asyncio.Lock] = {}
@@ -61,7 +61,7 @@ async def load_calendar(db: AsyncDatabase[Document]) -> WorkCalendar:
 
 
 async def receive_at_counter(
-    uow: UnitOfWork,
+    uow: Tx,
     *,
     officer: Principal,
     request: IntakeRequest,
@@ -73,7 +73,7 @@ async def receive_at_counter(
 
     A retried request with the same ``Idempotency-Key`` returns the first dossier.
     """
-    centre = await _centre(uow.db, officer.scope)
+    centre = await _centre(uow.repos.db, officer.scope)
     actor = Actor(officer.subject, officer.name, 1)
     key = f"{officer.subject}:{idempotency_key}" if idempotency_key else None
     return await _idempotent(
@@ -85,7 +85,7 @@ async def receive_at_counter(
 
 
 async def submit_online(
-    uow: UnitOfWork,
+    uow: Tx,
     *,
     request: OnlineSubmission,
     lookup_base_url: str,
@@ -93,7 +93,7 @@ async def submit_online(
     now: datetime | None = None,
 ) -> tuple[Document, bool]:
     """A citizen's online submission: status 1 until a counter officer of the centre decides."""
-    centre = await _centre(uow.db, request.centre_code, public=True)
+    centre = await _centre(uow.repos.db, request.centre_code, public=True)
     actor = Actor("citizen", None, 2)
     key = (
         f"online:{request.applicant.id_number or request.applicant.phone}:{idempotency_key}"
@@ -111,10 +111,10 @@ async def register_pickup(tx: Tx, event: PickupHandedOver, *, lookup_base_url: s
     A complete dossier is received at once; one that fails the checks waits (status 1) for an
     officer, with the problems in its history. Runs inside the consumer's transaction.
     """
-    if await tx.db[store.DOSSIERS].find_one({"pickup_id": event.pickup_id}, {"_id": 1}, session=tx.session):
+    if await tx.repos.db[store.DOSSIERS].find_one({"pickup_id": event.pickup_id}, {"_id": 1}, session=tx.repos.session):
         return None  # registered already (a second replica, a replay): nothing more to do
-    centre = await store.get_centre(tx.db, event.centre_code)
-    raw = await store.get_procedure(tx.db, event.procedure_code)
+    centre = await store.get_centre(tx.repos.db, event.centre_code)
+    raw = await store.get_procedure(tx.repos.db, event.procedure_code)
     if centre is None or raw is None:
         from motcua_kit.consumer import PermanentError
 
@@ -134,7 +134,7 @@ async def register_pickup(tx: Tx, event: PickupHandedOver, *, lookup_base_url: s
     problems = _intake_problems(procedure, request, channel=3)
     outcome: Outcome = "submit" if problems else "receive"
     actor = Actor(f"postal:{event.postal_worker}", event.officer, 3)
-    calendar = await load_calendar(tx.db)
+    calendar = await load_calendar(tx.repos.db)
     return await _write(
         tx,
         centre,
@@ -166,7 +166,7 @@ async def _centre(db: AsyncDatabase[Document], code: str, *, public: bool = Fals
 
 
 async def _register(
-    uow: UnitOfWork,
+    uow: Tx,
     centre: Document,
     request: DossierIn,
     actor: Actor,
@@ -176,7 +176,7 @@ async def _register(
     now: datetime | None,
     idempotency_key: str | None,
 ) -> Document:
-    raw = await store.get_procedure(uow.db, request.procedure_code)
+    raw = await store.get_procedure(uow.repos.db, request.procedure_code)
     if raw is None:
         metrics.record_refused("unknown_procedure")
         raise Invalid(f"procedure {request.procedure_code} is not in the catalogue", code="unknown_procedure")
@@ -185,18 +185,19 @@ async def _register(
     if problems and outcome == "receive":
         metrics.record_refused(problems[0][0])
         raise Invalid("the dossier cannot be received as it is", code=problems[0][0], details=[p[1] for p in problems])
-    calendar = await load_calendar(uow.db)
+    calendar = await load_calendar(uow.repos.db)
     at = now or datetime.now(UTC)
     local_day = at.astimezone(ZoneInfo(calendar.timezone)).date()
     key = sequence_key(centre["_id"], local_day)
-    await store.ensure_sequence(uow.db, key)
+    await store.ensure_sequence(uow.repos.db, key)
     idempotency = (
         {"_id": idempotency_key, "fingerprint": _fingerprint(request), "created_at": at} if idempotency_key else None
     )
     # Every intake of a centre's day increments one counter. Queue them inside this process instead
     # of letting their transactions collide and retry; replicas still serialise in the database.
     async with _SEQUENCE_LOCKS.setdefault(key, asyncio.Lock()):
-        return await uow.run(
+        return await transaction(
+            uow,
             lambda tx: _write(
                 tx,
                 centre,
@@ -210,7 +211,7 @@ async def _register(
                 at,
                 calendar,
                 idempotency=idempotency,
-            )
+            ),
         )
 
 
@@ -231,7 +232,7 @@ async def _write(
     idempotency: dict[str, Any] | None = None,
 ) -> Document:
     local_day = at.astimezone(ZoneInfo(calendar.timezone)).date()
-    seq = await store.next_sequence(tx.db, tx.session, sequence_key(centre["_id"], local_day))
+    seq = await store.next_sequence(tx.repos.db, tx.repos.session, sequence_key(centre["_id"], local_day))
     code = dossier_code(centre["_id"], local_day, seq)
     version = int(raw_procedure.get("version", 1))
     dossier = new_dossier(code, centre, procedure, version, request, actor, at, lookup_base_url, pickup_id)
@@ -249,10 +250,10 @@ async def _write(
     else:
         dossier.update(refusal_reasons=reasons, refused_at=at)
         add_history(dossier, Status.REFUSED, at, actor.subject, centre["_id"], "; ".join(reasons))
-    await tx.db[store.DOSSIERS].insert_one(dossier, session=tx.session)
+    await tx.repos.db[store.DOSSIERS].insert_one(dossier, session=tx.repos.session)
     if idempotency:  # same transaction: two concurrent retries cannot both create a dossier
-        await tx.db[store.IDEMPOTENCY].insert_one({**idempotency, "dossier_code": code}, session=tx.session)
-    await tx.publish(_event_for(outcome, dossier, reasons, actor, at))
+        await tx.repos.db[store.IDEMPOTENCY].insert_one({**idempotency, "dossier_code": code}, session=tx.repos.session)
+    tx.publish(_event_for(outcome, dossier, reasons, actor, at))
     _count(outcome, actor.channel, centre["_id"])
     return dossier
 
@@ -319,11 +320,11 @@ async def _add_names(tx: Tx, dossier: Document) -> None:
     codes = [s["agency_code"] for s in dossier["agency_chain"]]
     names = {
         a["_id"]: a["name"]
-        for a in await tx.db[store.AGENCIES].find({"_id": {"$in": codes}}, session=tx.session).to_list(None)
+        for a in await tx.repos.db[store.AGENCIES].find({"_id": {"$in": codes}}, session=tx.repos.session).to_list(None)
     }
     for step in dossier["agency_chain"]:
         step["agency_name"] = names.get(step["agency_code"])
-    province = await tx.db[store.SETTINGS].find_one({"_id": "province"}, session=tx.session)
+    province = await tx.repos.db[store.SETTINGS].find_one({"_id": "province"}, session=tx.repos.session)
     dossier["province_name"] = province.get("name") if province else None
 
 
@@ -461,11 +462,11 @@ def _fingerprint(request: DossierIn) -> str:
     return hashlib.sha256(request.model_dump_json().encode()).hexdigest()
 
 
-async def _idempotent(uow: UnitOfWork, request: DossierIn, key: str | None, create: Any) -> tuple[Document, bool]:
+async def _idempotent(uow: Tx, request: DossierIn, key: str | None, create: Any) -> tuple[Document, bool]:
     """Runs ``create`` once per key: a retry with the same key and body returns the first dossier."""
     if key is None:
         return await create(), True
-    db = uow.db
+    db = uow.repos.db
     previous = await db[store.IDEMPOTENCY].find_one({"_id": key})
     if previous:
         return await _replayed(db, previous, request), False

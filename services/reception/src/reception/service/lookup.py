@@ -17,10 +17,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 from motcua_kit.errors import AppError, Conflict, NotFound
 from motcua_kit.events import DossierRated
 from motcua_kit.mongo import Document
-from motcua_kit.outbox import Tx, UnitOfWork
 from reception import metrics, store
 from reception.api.schemas import RatingIn, SecondFactor
 from reception.domain.dossier import STATUS_NAMES, Status, normalise_phone
+from reception.service import Tx, transaction
 
 NOT_FOUND = "Không tìm thấy hồ sơ với mã hồ sơ và thông tin đã nhập"
 PUBLIC_EVENTS = {
@@ -144,30 +144,28 @@ def expected_from_citizen(dossier: Document) -> str | None:
     return None
 
 
-async def rate(
-    uow: UnitOfWork, rating: RatingIn, *, client: str, limits: Limits, now: datetime | None = None
-) -> Document:
+async def rate(uow: Tx, rating: RatingIn, *, client: str, limits: Limits, now: datetime | None = None) -> Document:
     """The citizen rates a returned dossier, once."""
     at = now or datetime.now(UTC)
-    dossier = await find_for_citizen(uow.db, rating, client=client, limits=limits, now=at)
+    dossier = await find_for_citizen(uow.repos.db, rating, client=client, limits=limits, now=at)
     if dossier["status"] != Status.RETURNED:
         raise Conflict("a dossier can be rated once its result was returned", code="not_returned")
 
     async def work(tx: Tx) -> Document:
         entry = {"overall": rating.overall, "criteria": dict(rating.criteria), "rated_at": at}
-        result = await tx.db[store.DOSSIERS].update_one(
-            {"_id": dossier["_id"], "rating": None}, {"$set": {"rating": entry}}, session=tx.session
+        result = await tx.repos.db[store.DOSSIERS].update_one(
+            {"_id": dossier["_id"], "rating": None}, {"$set": {"rating": entry}}, session=tx.repos.session
         )
         if result.modified_count == 0:
             raise Conflict("this dossier was already rated", code="already_rated")
-        await tx.publish(
+        tx.publish(
             DossierRated(
                 dossier_code=dossier["_id"], overall=rating.overall, criteria=dict(rating.criteria), rated_at=at
             )
         )
         return entry
 
-    return await uow.run(work)
+    return await transaction(uow, work)
 
 
 async def limit_online_submissions(db: AsyncDatabase[Document], client: str, per_hour: int) -> None:

@@ -35,22 +35,22 @@ from motcua_kit.events import (
 )
 from motcua_kit.events.base import DossierEvent
 from motcua_kit.mongo import Document
-from motcua_kit.outbox import Tx
 from reception import metrics, store
 from reception.domain.dossier import Status, next_status
+from reception.service import Tx
 
 CHANNEL_LABELS = {"sms": "SMS", "email": "thư điện tử"}
 RESULT_LABELS = {"early": "trước hạn", "on_time": "đúng hạn", "late": "quá hạn"}
 
 
 async def _update(tx: Tx, event: DossierEvent, apply: Callable[[Document], Awaitable[None] | None]) -> None:
-    dossier = await tx.db[store.DOSSIERS].find_one({"_id": event.dossier_code}, session=tx.session)
+    dossier = await tx.repos.db[store.DOSSIERS].find_one({"_id": event.dossier_code}, session=tx.repos.session)
     if dossier is None:
         raise PermanentError(f"{event.event_type} for a dossier the register does not know")
     result = apply(dossier)
     if result is not None:
         await result
-    await tx.db[store.DOSSIERS].replace_one({"_id": dossier["_id"]}, dossier, session=tx.session)
+    await tx.repos.db[store.DOSSIERS].replace_one({"_id": dossier["_id"]}, dossier, session=tx.repos.session)
 
 
 def _record(
@@ -214,7 +214,7 @@ async def delivered(tx: Tx, e: ResultDelivered) -> None:
             d, e, e.delivered_at, "postal", d["centre_code"], "Bưu chính đã phát kết quả cho công dân", Status.RETURNED
         )
         if before is not Status.RETURNED and d["status"] == Status.RETURNED:
-            await tx.publish(
+            tx.publish(
                 ResultReturned(dossier_code=d["_id"], returned_at=e.delivered_at, channel="post", recorded_by="postal")
             )
             metrics.record_returned("post")
