@@ -11,27 +11,27 @@ from motcua_kit.events import (
     ProcedureChanged,
 )
 from motcua_kit.events.topics import PROCESSING_CASES, RECEPTION_CATALOGUE, RECEPTION_DOSSIERS
-from motcua_kit.outbox import Tx
 from motcua_kit.runtime import ConsumerSpec
 from postal.service import catalogue, deliveries
 from postal.service.common import Rules
+from postal.store import UoW
 
 
 def consumer_specs(rules: Rules) -> list[ConsumerSpec]:
-    async def on_received(event: DossierReceived, tx: Tx, _: Envelope) -> None:
-        await deliveries.plan(tx, event, rules)
+    async def on_received(event: DossierReceived, uow: UoW, _: Envelope) -> None:
+        await deliveries.plan(uow, event, rules)
 
-    async def on_resolved(event: DossierResolved, tx: Tx, _: Envelope) -> None:
-        await deliveries.on_resolved(tx, event)
+    async def on_resolved(event: DossierResolved, uow: UoW, _: Envelope) -> None:
+        await deliveries.on_resolved(uow, event)
 
-    async def on_centre(event: CentreChanged, tx: Tx, _: Envelope) -> None:
-        await catalogue.save_centre(tx, event)
+    async def on_centre(event: CentreChanged, uow: UoW, _: Envelope) -> None:
+        await catalogue.save_centre(uow, event)
 
-    async def on_procedure(event: ProcedureChanged, tx: Tx, _: Envelope) -> None:
-        await catalogue.save_procedure(tx, event)
+    async def on_procedure(event: ProcedureChanged, uow: UoW, _: Envelope) -> None:
+        await catalogue.save_procedure(uow, event)
 
-    async def on_calendar(event: CalendarChanged, tx: Tx, _: Envelope) -> None:
-        await catalogue.save_calendar(tx, event)
+    async def on_calendar(event: CalendarChanged, uow: UoW, _: Envelope) -> None:
+        await catalogue.save_calendar(uow, event)
 
     return [
         ConsumerSpec(

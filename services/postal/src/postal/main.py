@@ -43,6 +43,7 @@ def create_app(settings: PostalSettings | None = None, *, carrier: Carrier | Non
             async with ServiceRuntime(
                 service="postal",
                 settings=s,
+                repositories=store.Repositories,
                 indexes=store.INDEXES,
                 consumers=consumer_specs(Rules.from_settings(s)),
                 workers=workers(client, s),

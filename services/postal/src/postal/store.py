@@ -19,9 +19,14 @@ centres / procedures / settings   what reception publishes: addresses, postal pe
 
 from __future__ import annotations
 
-from pymongo import ASCENDING, IndexModel
+from dataclasses import dataclass
 
-from motcua_kit.mongo import Indexes
+from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+
+from motcua_kit.mongo import Document, Indexes
+from motcua_kit.uow import UnitOfWork
 
 SHIPMENTS = "shipments"
 CARRIER_EVENTS = "carrier_events"
@@ -58,3 +63,12 @@ def delivery_id(dossier_code: str) -> str:
 
 def pickup_shipment_id(pickup_id: str) -> str:
     return f"pickup:{pickup_id}"
+
+
+@dataclass
+class Repositories:
+    db: AsyncDatabase[Document]
+    session: AsyncClientSession | None
+
+
+UoW = UnitOfWork[Repositories]

@@ -8,8 +8,12 @@ from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials
 
 from motcua_kit.auth import Principal, Role, _bearer, current_principal, require_roles
+from motcua_kit.uow import UnitOfWork
+from motcua_kit.web import new_uow
 from postal.service.common import Rules
+from postal.store import Repositories
 
+UoW = Annotated[UnitOfWork[Repositories], Depends(new_uow)]
 Staff = Annotated[Principal, require_roles(Role.COUNTER_OFFICER, Role.CENTRE_ADMIN, Role.AUDITOR, Role.POSTAL_PARTNER)]
 CentreStaff = Annotated[Principal, require_roles(Role.COUNTER_OFFICER, Role.CENTRE_ADMIN)]
 Signer = Annotated[Principal, require_roles(Role.COUNTER_OFFICER, Role.POSTAL_PARTNER)]

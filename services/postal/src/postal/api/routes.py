@@ -9,9 +9,8 @@ from fastapi import APIRouter, Header, Query, Request
 
 from motcua_kit.auth import Role
 from motcua_kit.errors import Invalid
-from motcua_kit.web import Runtime
 from postal import store
-from postal.api.deps import CentreStaff, IdempotencyKey, MaybeStaff, Partner, RulesDep, Signer, Staff
+from postal.api.deps import CentreStaff, IdempotencyKey, MaybeStaff, Partner, RulesDep, Signer, Staff, UoW
 from postal.api.schemas import (
     HandoverIn,
     HandoverOut,
@@ -37,24 +36,24 @@ router = APIRouter()
 
 
 @router.get("/deliveries/{code}", response_model=ShipmentOut, tags=["deliveries"])
-async def get_delivery(code: str, rt: Runtime, viewer: Staff) -> ShipmentOut:
+async def get_delivery(code: str, uow: UoW, viewer: Staff) -> ShipmentOut:
     """The postal delivery of a dossier's result, with its tracking history."""
-    doc = await shipment_for(rt.db, store.delivery_id(code), viewer, f"postal delivery for dossier {code}")
+    doc = await shipment_for(uow.repos.db, store.delivery_id(code), viewer, f"postal delivery for dossier {code}")
     return ShipmentOut.of(doc)
 
 
 @router.put("/deliveries/{code}/recipient", response_model=ShipmentOut, tags=["deliveries"])
-async def correct_recipient(code: str, body: RecipientIn, rt: Runtime, officer: CentreStaff) -> ShipmentOut:
+async def correct_recipient(code: str, body: RecipientIn, uow: UoW, officer: CentreStaff) -> ShipmentOut:
     """Fix the recipient's address or phone before the carrier has the shipment; a refused order is placed again."""
     doc = await deliveries.correct_recipient(
-        rt.uow, code=code, viewer=officer, address=body.address, phone=body.phone, name=body.name
+        uow, code=code, viewer=officer, address=body.address, phone=body.phone, name=body.name
     )
     return ShipmentOut.of(doc)
 
 
 @router.get("/shipments", response_model=list[ShipmentOut], tags=["deliveries"])
 async def list_shipments(
-    rt: Runtime,
+    uow: UoW,
     viewer: Staff,
     rules: RulesDep,
     centre_code: str | None = None,
@@ -64,15 +63,15 @@ async def list_shipments(
 ) -> list[ShipmentOut]:
     """Shipments of the viewer's centre (or partner), newest change first, at most 500."""
     docs = await views.list_shipments(
-        rt.uow, viewer, rules, centre_code=centre_code, purpose=purpose, status=status, late=late
+        uow, viewer, rules, centre_code=centre_code, purpose=purpose, status=status, late=late
     )
     return [ShipmentOut.of(d) for d in docs]
 
 
 @router.get("/manifest", response_model=ManifestOut, tags=["handovers"])
-async def manifest(rt: Runtime, viewer: Staff, rules: RulesDep, centre_code: str | None = None) -> ManifestOut:
+async def manifest(uow: UoW, viewer: Staff, rules: RulesDep, centre_code: str | None = None) -> ManifestOut:
     """What changes hands at the centre now: results for the postal worker, collected dossiers for the counter."""
-    m = await views.manifest(rt.uow, viewer, rules, centre_code=centre_code)
+    m = await views.manifest(uow, viewer, rules, centre_code=centre_code)
     return ManifestOut(**{k: [ShipmentOut.of(d) for d in v] for k, v in m.items()})
 
 
@@ -81,7 +80,7 @@ async def manifest(rt: Runtime, viewer: Staff, rules: RulesDep, centre_code: str
 
 @router.post("/pickups", response_model=ShipmentOut, status_code=201, tags=["pickups"])
 async def request_pickup(
-    body: PickupIn, rt: Runtime, rules: RulesDep, staff: MaybeStaff, idempotency_key: IdempotencyKey = None
+    body: PickupIn, uow: UoW, rules: RulesDep, staff: MaybeStaff, idempotency_key: IdempotencyKey = None
 ) -> ShipmentOut:
     """A citizen (no token) or a counter officer asks the post to collect a dossier at home."""
     if staff is not None and staff.role not in (Role.COUNTER_OFFICER, Role.CENTRE_ADMIN):
@@ -101,13 +100,13 @@ async def request_pickup(
         content=body.content,
         note=body.note,
     )
-    doc = await pickups.request_pickup(rt.uow, order, rules=rules, requested_by=staff, idempotency_key=idempotency_key)
+    doc = await pickups.request_pickup(uow, order, rules=rules, requested_by=staff, idempotency_key=idempotency_key)
     return ShipmentOut.of(doc)
 
 
 @router.get("/pickups/{pickup_id}", response_model=ShipmentOut, tags=["pickups"])
-async def get_pickup(pickup_id: str, rt: Runtime, viewer: Staff) -> ShipmentOut:
-    doc = await shipment_for(rt.db, store.pickup_shipment_id(pickup_id), viewer, f"pickup {pickup_id}")
+async def get_pickup(pickup_id: str, uow: UoW, viewer: Staff) -> ShipmentOut:
+    doc = await shipment_for(uow.repos.db, store.pickup_shipment_id(pickup_id), viewer, f"pickup {pickup_id}")
     return ShipmentOut.of(doc)
 
 
@@ -115,10 +114,10 @@ async def get_pickup(pickup_id: str, rt: Runtime, viewer: Staff) -> ShipmentOut:
 
 
 @router.post("/handovers", response_model=HandoverOut, status_code=201, tags=["handovers"])
-async def prepare_handover(body: HandoverIn, rt: Runtime, signer: Signer, rules: RulesDep) -> HandoverOut:
+async def prepare_handover(body: HandoverIn, uow: UoW, signer: Signer, rules: RulesDep) -> HandoverOut:
     """Minutes listing results handed to the post, or collected dossiers handed in; the other side confirms."""
     doc = await handovers.prepare(
-        rt.uow,
+        uow,
         principal=signer,
         kind=body.kind,
         centre_code=body.centre_code,
@@ -135,23 +134,23 @@ async def prepare_handover(body: HandoverIn, rt: Runtime, signer: Signer, rules:
 
 
 @router.get("/handovers/{handover_id}", response_model=HandoverOut, tags=["handovers"])
-async def get_handover(handover_id: str, rt: Runtime, viewer: Staff) -> HandoverOut:
-    return HandoverOut.of(await handovers.get(rt.uow, handover_id, viewer))
+async def get_handover(handover_id: str, uow: UoW, viewer: Staff) -> HandoverOut:
+    return HandoverOut.of(await handovers.get(uow, handover_id, viewer))
 
 
 @router.post("/handovers/{handover_id}/confirm", response_model=HandoverOut, tags=["handovers"])
-async def confirm_handover(handover_id: str, body: SignIn, rt: Runtime, signer: Signer, rules: RulesDep) -> HandoverOut:
+async def confirm_handover(handover_id: str, body: SignIn, uow: UoW, signer: Signer, rules: RulesDep) -> HandoverOut:
     """The other side signs: results are handed to the post, collected dossiers registered at reception."""
     doc = await handovers.confirm(
-        rt.uow, handover_id=handover_id, principal=signer, signer_name=body.signer_name, rules=rules
+        uow, handover_id=handover_id, principal=signer, signer_name=body.signer_name, rules=rules
     )
     return HandoverOut.of(doc)
 
 
 @router.post("/handovers/{handover_id}/reject", response_model=HandoverOut, tags=["handovers"])
-async def reject_handover(handover_id: str, body: RejectIn, rt: Runtime, signer: Signer) -> HandoverOut:
+async def reject_handover(handover_id: str, body: RejectIn, uow: UoW, signer: Signer) -> HandoverOut:
     """The papers do not match the minutes: nothing changes hands, the shipments can go on new minutes."""
-    doc = await handovers.reject(rt.uow, handover_id=handover_id, principal=signer, reason=body.reason)
+    doc = await handovers.reject(uow, handover_id=handover_id, principal=signer, reason=body.reason)
     return HandoverOut.of(doc)
 
 
@@ -160,10 +159,10 @@ async def reject_handover(handover_id: str, body: RejectIn, rt: Runtime, signer:
 
 @router.get("/partner/day", response_model=PartnerDayOut, tags=["partner"])
 async def partner_day(
-    rt: Runtime, partner: Partner, rules: RulesDep, centre_code: str | None = None, day: date | None = None
+    uow: UoW, partner: Partner, rules: RulesDep, centre_code: str | None = None, day: date | None = None
 ) -> PartnerDayOut:
     """The partner's round: collections booked, results to take from the centre, deliveries to make."""
-    d = await views.partner_day(rt.uow, partner, rules, centre_code=centre_code, day=day)
+    d = await views.partner_day(uow, partner, rules, centre_code=centre_code, day=day)
     return PartnerDayOut(
         date=d["date"],
         collections=[ShipmentOut.of(x) for x in d["collections"]],
@@ -174,7 +173,7 @@ async def partner_day(
 
 @router.post("/partner/shipments/{tracking_number}/reports", response_model=OutcomeOut, tags=["partner"])
 async def partner_report(
-    tracking_number: str, body: PartnerReportIn, rt: Runtime, partner: Partner, rules: RulesDep
+    tracking_number: str, body: PartnerReportIn, uow: UoW, partner: Partner, rules: RulesDep
 ) -> OutcomeOut:
     """A delivery step reported by the partner where the carrier has no webhook."""
     if body.status == "delivered" and body.proof is None:
@@ -189,7 +188,7 @@ async def partner_report(
         proof=proof,
     )
     outcome = await tracking.report_by_partner(
-        rt.uow,
+        uow,
         tracking_number=tracking_number,
         report_id=body.report_id,
         report=report,
@@ -205,7 +204,7 @@ async def partner_report(
 @router.post("/carrier/webhooks", response_model=OutcomeOut, tags=["carrier"])
 async def carrier_webhook(
     request: Request,
-    rt: Runtime,
+    uow: UoW,
     rules: RulesDep,
     x_carrier_timestamp: Annotated[str | None, Header()] = None,
     x_carrier_signature: Annotated[str | None, Header()] = None,
@@ -213,7 +212,7 @@ async def carrier_webhook(
     """Signed tracking callbacks: HMAC-SHA256 over "<timestamp>.<body>" with the shared secret."""
     s = request.app.state.settings.carrier
     outcome = await tracking.receive_webhook(
-        rt.uow,
+        uow,
         body=await request.body(),
         timestamp=x_carrier_timestamp,
         signature=x_carrier_signature,

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from motcua_kit.events import CalendarChanged, CentreChanged, ProcedureChanged
-from motcua_kit.outbox import Tx
 from postal import store
+from postal.store import UoW
 
 
-async def save_centre(tx: Tx, event: CentreChanged) -> None:
-    await tx.db[store.CENTRES].replace_one(
+async def save_centre(uow: UoW, event: CentreChanged) -> None:
+    await uow.repos.db[store.CENTRES].replace_one(
         {"_id": event.centre_code},
         {
             "name": event.name,
@@ -18,17 +18,17 @@ async def save_centre(tx: Tx, event: CentreChanged) -> None:
             "changed_at": event.changed_at,
         },
         upsert=True,
-        session=tx.session,
+        session=uow.repos.session,
     )
 
 
-async def save_procedure(tx: Tx, event: ProcedureChanged) -> None:
+async def save_procedure(uow: UoW, event: ProcedureChanged) -> None:
     p = event.procedure
     fees = sum(int(f.get("amount_vnd", 0)) for f in p.get("fees", []) if isinstance(f, dict))
-    current = await tx.db[store.PROCEDURES].find_one({"_id": event.procedure_code}, session=tx.session)
+    current = await uow.repos.db[store.PROCEDURES].find_one({"_id": event.procedure_code}, session=uow.repos.session)
     if current is not None and current.get("version", 0) >= event.version:
         return  # an older version arriving late changes nothing
-    await tx.db[store.PROCEDURES].replace_one(
+    await uow.repos.db[store.PROCEDURES].replace_one(
         {"_id": event.procedure_code},
         {
             "name": p.get("name", ""),
@@ -40,14 +40,14 @@ async def save_procedure(tx: Tx, event: ProcedureChanged) -> None:
             "changed_at": event.changed_at,
         },
         upsert=True,
-        session=tx.session,
+        session=uow.repos.session,
     )
 
 
-async def save_calendar(tx: Tx, event: CalendarChanged) -> None:
-    await tx.db[store.SETTINGS].replace_one(
+async def save_calendar(uow: UoW, event: CalendarChanged) -> None:
+    await uow.repos.db[store.SETTINGS].replace_one(
         {"_id": "calendar"},
         {"config": event.config, "changed_at": event.changed_at, "province": event.province_code},
         upsert=True,
-        session=tx.session,
+        session=uow.repos.session,
     )

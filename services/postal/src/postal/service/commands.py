@@ -19,12 +19,12 @@ from pymongo import ReturnDocument
 from motcua_kit.events import ShipmentCreated
 from motcua_kit.logs import get_logger
 from motcua_kit.mongo import Document
-from motcua_kit.outbox import Tx, UnitOfWork
 from postal import metrics, store
 from postal.clients.carrier import Carrier, CarrierError, CarrierOrder, Party
 from postal.domain.addresses import AddressProblem, normalise_phone, parse_address
-from postal.service.common import Rules, history_entry, load_calendar, local_day, now_utc, target_for
+from postal.service.common import Rules, history_entry, load_calendar, local_day, now_utc, target_for, transaction
 from postal.settings import PostalSettings
+from postal.store import UoW
 
 log = get_logger(__name__)
 
@@ -33,13 +33,13 @@ class NotReady(Exception):
     """What the call needs is not known yet (the centre's address): try again later."""
 
 
-async def run_due(uow: UnitOfWork, carrier: Carrier, settings: PostalSettings, *, limit: int = 50) -> int:
+async def run_due(uow: UoW, carrier: Carrier, settings: PostalSettings, *, limit: int = 50) -> int:
     """Makes the carrier calls that are due; returns how many were attempted."""
     rules = Rules.from_settings(settings)
     done = 0
     while done < limit:
         now = now_utc()
-        doc = await uow.db[store.SHIPMENTS].find_one_and_update(
+        doc = await uow.repos.db[store.SHIPMENTS].find_one_and_update(
             {"task.due_at": {"$lte": now}, "task.lease_until": {"$lte": now}},
             {"$set": {"task.lease_until": now + timedelta(seconds=settings.command_lease_seconds)}},
             sort=[("task.due_at", 1)],
@@ -62,13 +62,11 @@ async def run_due(uow: UnitOfWork, carrier: Carrier, settings: PostalSettings, *
             if exc.retryable:
                 await _retry_later(uow, doc, exc.message, settings)
             else:
-                await uow.run(lambda tx, d=doc, k=kind, e=exc: _refused(tx, d, k, e.message))
+                await transaction(uow, lambda tx, d=doc, k=kind, e=exc: _refused(tx, d, k, e.message))
     return done
 
 
-async def _retry_later(
-    uow: UnitOfWork, doc: Document, error: str, settings: PostalSettings, *, count: bool = True
-) -> None:
+async def _retry_later(uow: UoW, doc: Document, error: str, settings: PostalSettings, *, count: bool = True) -> None:
     attempts = doc["task"]["attempts"] + (1 if count else 0)
     delay = min(
         settings.command_backoff_max_seconds, settings.command_backoff_initial_seconds * 2 ** max(attempts - 1, 0)
@@ -80,7 +78,7 @@ async def _retry_later(
         log.warning(
             "carrier call failed, retrying", kind=doc["task"]["kind"], attempts=attempts, retry_in_seconds=delay
         )
-    await uow.db[store.SHIPMENTS].update_one(
+    await uow.repos.db[store.SHIPMENTS].update_one(
         {"_id": doc["_id"], "task.kind": doc["task"]["kind"]},
         {
             "$set": {
@@ -94,8 +92,8 @@ async def _retry_later(
     )
 
 
-async def _centre_party(uow: UnitOfWork, centre_code: str) -> Party:
-    centre = await uow.db[store.CENTRES].find_one({"_id": centre_code})
+async def _centre_party(uow: UoW, centre_code: str) -> Party:
+    centre = await uow.repos.db[store.CENTRES].find_one({"_id": centre_code})
     if centre is None:
         raise NotReady(f"centre {centre_code} is not known to postal yet (no CentreChanged received)")
     try:
@@ -122,9 +120,7 @@ def _party(doc: Document) -> Party:
     )
 
 
-async def _create_order(
-    uow: UnitOfWork, carrier: Carrier, settings: PostalSettings, rules: Rules, doc: Document
-) -> None:
+async def _create_order(uow: UoW, carrier: Carrier, settings: PostalSettings, rules: Rules, doc: Document) -> None:
     centre = await _centre_party(uow, doc["centre_code"])
     if doc["purpose"] == "delivery":
         sender, recipient = centre, _party(doc["recipient"])
@@ -151,8 +147,8 @@ async def _create_order(
     )
     ack = await carrier.create_order(order)
 
-    async def record(tx: Tx) -> None:
-        current = await tx.db[store.SHIPMENTS].find_one({"_id": doc["_id"]}, session=tx.session)
+    async def record(uow: UoW) -> None:
+        current = await uow.repos.db[store.SHIPMENTS].find_one({"_id": doc["_id"]}, session=uow.repos.session)
         if current is None or (current.get("task") or {}).get("kind") != "create_order":
             return  # recorded already by another replica
         now = now_utc()
@@ -169,18 +165,18 @@ async def _create_order(
             "last_carrier_update_at": now,
             "updated_at": now,
         }
-        await tx.db[store.SHIPMENTS].update_one(
+        await uow.repos.db[store.SHIPMENTS].update_one(
             {"_id": doc["_id"]},
             {
                 "$set": changes,
                 "$push": {"history": history_entry("created", now, "carrier", tracking_number=ack.tracking_number)},
             },
-            session=tx.session,
+            session=uow.repos.session,
         )
         if doc["purpose"] == "delivery":
-            calendar = await load_calendar(tx.db, tx.session)
+            calendar = await load_calendar(uow.repos.db, uow.repos.session)
             estimate = target_for({**current, **changes}, local_day(calendar, now), rules)
-            await tx.publish(
+            uow.publish(
                 ShipmentCreated(
                     dossier_code=doc["dossier_code"],
                     tracking_number=ack.tracking_number,
@@ -190,7 +186,7 @@ async def _create_order(
                 )
             )
 
-    await uow.run(record)
+    await transaction(uow, record)
     log.info("carrier order placed", shipment_purpose=doc["purpose"], new=ack.created)
 
 
@@ -198,11 +194,11 @@ def _address(party: Party) -> Document:
     return {"street": party.address, "commune": party.commune, "province": party.province}
 
 
-async def _request_return(uow: UnitOfWork, carrier: Carrier, rules: Rules, doc: Document) -> None:
+async def _request_return(uow: UoW, carrier: Carrier, rules: Rules, doc: Document) -> None:
     reason = f"Phát không thành công sau {doc.get('failures', 0)} lần, chuyển hoàn về trung tâm"
     await carrier.request_return(doc["tracking_number"], reason)
     now = now_utc()
-    await uow.db[store.SHIPMENTS].update_one(
+    await uow.repos.db[store.SHIPMENTS].update_one(
         {"_id": doc["_id"], "task.kind": "request_return"},
         {
             "$set": {"task": None, "return_requested_at": now},
@@ -211,10 +207,10 @@ async def _request_return(uow: UnitOfWork, carrier: Carrier, rules: Rules, doc: 
     )
 
 
-async def _refused(tx: Tx, doc: Document, kind: str, message: str) -> None:
+async def _refused(uow: UoW, doc: Document, kind: str, message: str) -> None:
     now = now_utc()
     status: dict[str, Any] = {"status": "order_rejected"} if kind == "create_order" else {}
-    await tx.db[store.SHIPMENTS].update_one(
+    await uow.repos.db[store.SHIPMENTS].update_one(
         {"_id": doc["_id"]},
         {
             "$set": {
@@ -225,6 +221,6 @@ async def _refused(tx: Tx, doc: Document, kind: str, message: str) -> None:
             },
             "$push": {"history": history_entry(status.get("status", "return_refused"), now, "carrier", reason=message)},
         },
-        session=tx.session,
+        session=uow.repos.session,
     )
     log.error("carrier refused a call", kind=kind)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
@@ -12,12 +13,15 @@ from pymongo.asynchronous.database import AsyncDatabase
 from motcua_kit.auth import Principal, Role
 from motcua_kit.errors import Forbidden, NotFound
 from motcua_kit.mongo import Document
+from motcua_kit.uow import retry_transient
 from motcua_worktime import WorkCalendar
 from postal import store
 from postal.domain.addresses import PostalAddress
 from postal.domain.transit import TransitRules, target_date
 from postal.settings import PostalSettings
+from postal.store import UoW
 
+T = TypeVar("T")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -44,6 +48,18 @@ class Rules:
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
+
+
+async def transaction(uow: UoW, work: Callable[[UoW], Awaitable[T]]) -> T:
+    """Runs ``work`` in one transaction of ``uow``, again from the start on a transient conflict."""
+
+    async def attempt() -> T:
+        async with uow:
+            result = await work(uow)
+            await uow.commit()
+        return result
+
+    return await retry_transient(attempt, uow)
 
 
 async def load_calendar(db: AsyncDatabase[Document], session: AsyncClientSession | None = None) -> WorkCalendar:

@@ -6,19 +6,19 @@ from motcua_kit.auth import Principal
 from motcua_kit.errors import Conflict, Invalid
 from motcua_kit.events import DossierReceived, DossierResolved, ResultDeliveryPlanned
 from motcua_kit.mongo import Document
-from motcua_kit.outbox import Tx, UnitOfWork
 from postal import store
 from postal.domain.addresses import AddressProblem, normalise_phone, parse_address
-from postal.service.common import Rules, address_doc, history_entry, now_utc, shipment_for, task
+from postal.service.common import Rules, address_doc, history_entry, now_utc, shipment_for, task, transaction
+from postal.store import UoW
 
 
-async def plan(tx: Tx, event: DossierReceived, rules: Rules) -> bool:
+async def plan(uow: UoW, event: DossierReceived, rules: Rules) -> bool:
     """A citizen who chose return by post gets a delivery planned now, ordered once the dossier is
     resolved. Dossiers returned at the counter are none of postal's business."""
     if event.return_channel != "post":
         return False
     shipment_id = store.delivery_id(event.dossier_code)
-    if await tx.db[store.SHIPMENTS].find_one({"_id": shipment_id}, {"_id": 1}, session=tx.session):
+    if await uow.repos.db[store.SHIPMENTS].find_one({"_id": shipment_id}, {"_id": 1}, session=uow.repos.session):
         return False
     now = now_utc()
     text = event.delivery_address or event.applicant.address or ""
@@ -34,7 +34,7 @@ async def plan(tx: Tx, event: DossierReceived, rules: Rules) -> bool:
         problem = {"kind": "address_problem", "reason": str(exc), "at": now}
     if recipient["phone"] is None:
         problem = problem or {"kind": "no_phone", "reason": "the applicant gave no valid phone number", "at": now}
-    resolved = await tx.db[store.RESOLUTIONS].find_one({"_id": event.dossier_code}, session=tx.session)
+    resolved = await uow.repos.db[store.RESOLUTIONS].find_one({"_id": event.dossier_code}, session=uow.repos.session)
     status = "awaiting_result"
     if resolved is not None:  # the resolution was read before the receipt
         status = "order_rejected" if problem else "ordering"
@@ -59,8 +59,8 @@ async def plan(tx: Tx, event: DossierReceived, rules: Rules) -> bool:
         "updated_at": now,
         "history": [history_entry(status, now, "reception")],
     }
-    await tx.db[store.SHIPMENTS].insert_one(doc, session=tx.session)
-    await tx.publish(
+    await uow.repos.db[store.SHIPMENTS].insert_one(doc, session=uow.repos.session)
+    uow.publish(
         ResultDeliveryPlanned(
             dossier_code=event.dossier_code, centre_code=event.centre_code, destination=text, planned_at=now
         )
@@ -68,23 +68,25 @@ async def plan(tx: Tx, event: DossierReceived, rules: Rules) -> bool:
     return True
 
 
-async def on_resolved(tx: Tx, event: DossierResolved) -> bool:
+async def on_resolved(uow: UoW, event: DossierResolved) -> bool:
     """The result is ready: order the shipment once, however many times the resolution arrives."""
-    shipment = await tx.db[store.SHIPMENTS].find_one({"_id": store.delivery_id(event.dossier_code)}, session=tx.session)
+    shipment = await uow.repos.db[store.SHIPMENTS].find_one(
+        {"_id": store.delivery_id(event.dossier_code)}, session=uow.repos.session
+    )
     if shipment is None:
         # Counter return, or the receipt is not read yet: remember the resolution for ``plan``.
-        await tx.db[store.RESOLUTIONS].update_one(
+        await uow.repos.db[store.RESOLUTIONS].update_one(
             {"_id": event.dossier_code},
             {"$setOnInsert": {"resolved_at": event.resolved_at, "created_at": now_utc()}},
             upsert=True,
-            session=tx.session,
+            session=uow.repos.session,
         )
         return False
     if shipment["status"] != "awaiting_result":
         return False
     now = now_utc()
     status = "order_rejected" if shipment.get("problem") else "ordering"
-    await tx.db[store.SHIPMENTS].update_one(
+    await uow.repos.db[store.SHIPMENTS].update_one(
         {"_id": shipment["_id"]},
         {
             "$set": {
@@ -95,13 +97,13 @@ async def on_resolved(tx: Tx, event: DossierResolved) -> bool:
             },
             "$push": {"history": history_entry(status, now, "processing")},
         },
-        session=tx.session,
+        session=uow.repos.session,
     )
     return True
 
 
 async def correct_recipient(
-    uow: UnitOfWork,
+    uow: UoW,
     *,
     code: str,
     viewer: Principal,
@@ -111,7 +113,7 @@ async def correct_recipient(
 ) -> Document:
     """An officer fixes the recipient of a delivery the carrier has not accepted yet; a refused order
     is ordered again."""
-    shipment = await shipment_for(uow.db, store.delivery_id(code), viewer, f"postal delivery for dossier {code}")
+    shipment = await shipment_for(uow.repos.db, store.delivery_id(code), viewer, f"postal delivery for dossier {code}")
     try:
         parsed = address_doc(parse_address(address))
     except AddressProblem as exc:
@@ -122,8 +124,8 @@ async def correct_recipient(
     if normalised is None:
         raise Invalid("the recipient has no valid phone number: give one", code="invalid_phone")
 
-    async def work(tx: Tx) -> Document:
-        current = await tx.db[store.SHIPMENTS].find_one({"_id": shipment["_id"]}, session=tx.session)
+    async def work(uow: UoW) -> Document:
+        current = await uow.repos.db[store.SHIPMENTS].find_one({"_id": shipment["_id"]}, session=uow.repos.session)
         assert current is not None
         if current["status"] not in ("awaiting_result", "ordering", "order_rejected"):
             raise Conflict(
@@ -142,14 +144,14 @@ async def correct_recipient(
             changes["recipient.name"] = name
         if current["status"] == "order_rejected" or (current["status"] == "ordering" and current.get("task") is None):
             changes |= {"status": "ordering", "task": task("create_order", now)}
-        await tx.db[store.SHIPMENTS].update_one(
+        await uow.repos.db[store.SHIPMENTS].update_one(
             {"_id": current["_id"]},
             {
                 "$set": changes,
                 "$push": {"history": history_entry("recipient_corrected", now, "centre", by=viewer.subject)},
             },
-            session=tx.session,
+            session=uow.repos.session,
         )
-        return await tx.db[store.SHIPMENTS].find_one({"_id": current["_id"]}, session=tx.session) or {}
+        return await uow.repos.db[store.SHIPMENTS].find_one({"_id": current["_id"]}, session=uow.repos.session) or {}
 
-    return await uow.run(work)
+    return await transaction(uow, work)

@@ -20,7 +20,6 @@ from motcua_kit.events import PickupHandedOver, ResultHandedToPost
 from motcua_kit.events.postal import HandedOverDocument
 from motcua_kit.events.reception import Applicant
 from motcua_kit.mongo import Document
-from motcua_kit.outbox import Tx, UnitOfWork
 from postal import store
 from postal.domain.tracking import confirmation_problem, party_of
 from postal.service.common import (
@@ -32,7 +31,9 @@ from postal.service.common import (
     local_day,
     now_utc,
     target_for,
+    transaction,
 )
+from postal.store import UoW
 
 Kind = Literal["result", "pickup"]
 HANDABLE = {
@@ -68,7 +69,7 @@ def _signer(principal: Principal, name: str | None) -> Document:
 
 
 async def prepare(
-    uow: UnitOfWork,
+    uow: UoW,
     *,
     principal: Principal,
     kind: Kind,
@@ -95,10 +96,12 @@ async def prepare(
     handover_id = f"BBGN{now:%y%m%d}{secrets.token_hex(3).upper()}"
     purpose = "delivery" if kind == "result" else "pickup"
 
-    async def work(tx: Tx) -> Document:
+    async def work(uow: UoW) -> Document:
         items: list[Document] = []
         for (field, value), extra in zip(ids, pickups or [None] * len(ids), strict=True):
-            shipment = await tx.db[store.SHIPMENTS].find_one({field: value, "purpose": purpose}, session=tx.session)
+            shipment = await uow.repos.db[store.SHIPMENTS].find_one(
+                {field: value, "purpose": purpose}, session=uow.repos.session
+            )
             if shipment is None or shipment["centre_code"] != centre:
                 raise NotFound(
                     f"no {'result shipment' if kind == 'result' else 'collection'} {value} at centre {centre}"
@@ -111,8 +114,8 @@ async def prepare(
                 raise Conflict(
                     f"{value} cannot be handed over: its status is {shipment['status']}", code="not_handable"
                 )
-            await tx.db[store.SHIPMENTS].update_one(
-                {"_id": shipment["_id"]}, {"$set": {"handover_id": handover_id}}, session=tx.session
+            await uow.repos.db[store.SHIPMENTS].update_one(
+                {"_id": shipment["_id"]}, {"$set": {"handover_id": handover_id}}, session=uow.repos.session
             )
             item: Document = {"shipment_id": shipment["_id"], "tracking_number": shipment.get("tracking_number")}
             if kind == "result":
@@ -136,24 +139,24 @@ async def prepare(
             "prepared_at": now,
             "note": note,
         }
-        await tx.db[store.HANDOVERS].insert_one(doc, session=tx.session)
+        await uow.repos.db[store.HANDOVERS].insert_one(doc, session=uow.repos.session)
         return doc
 
-    return await uow.run(work)
+    return await transaction(uow, work)
 
 
-async def get(uow: UnitOfWork, handover_id: str, viewer: Principal) -> Document:
-    doc = await uow.db[store.HANDOVERS].find_one({"_id": handover_id})
+async def get(uow: UoW, handover_id: str, viewer: Principal) -> Document:
+    doc = await uow.repos.db[store.HANDOVERS].find_one({"_id": handover_id})
     if doc is None or not can_see(viewer, doc):
         raise NotFound(f"no hand-over minutes {handover_id}")
     return doc
 
 
 async def confirm(
-    uow: UnitOfWork, *, handover_id: str, principal: Principal, signer_name: str | None, rules: Rules
+    uow: UoW, *, handover_id: str, principal: Principal, signer_name: str | None, rules: Rules
 ) -> Document:
-    async def work(tx: Tx) -> Document:
-        doc = await tx.db[store.HANDOVERS].find_one({"_id": handover_id}, session=tx.session)
+    async def work(uow: UoW) -> Document:
+        doc = await uow.repos.db[store.HANDOVERS].find_one({"_id": handover_id}, session=uow.repos.session)
         if doc is None or not can_see(principal, doc):
             raise NotFound(f"no hand-over minutes {handover_id}")
         if doc["status"] != "awaiting_confirmation":
@@ -164,35 +167,37 @@ async def confirm(
         now = now_utc()
         confirmed_by = {**_signer(principal, signer_name), "party": party_of(principal.role.value)}
         signers = {doc["prepared_by"]["party"]: doc["prepared_by"], confirmed_by["party"]: confirmed_by}
-        calendar = await load_calendar(tx.db, tx.session)
+        calendar = await load_calendar(uow.repos.db, uow.repos.session)
         for item in doc["items"]:
-            shipment = await tx.db[store.SHIPMENTS].find_one({"_id": item["shipment_id"]}, session=tx.session)
+            shipment = await uow.repos.db[store.SHIPMENTS].find_one(
+                {"_id": item["shipment_id"]}, session=uow.repos.session
+            )
             assert shipment is not None
             if doc["kind"] == "result":
-                await _result_handed(tx, shipment, now, local_day(calendar, now), rules)
+                await _result_handed(uow, shipment, now, local_day(calendar, now), rules)
             else:
-                await _pickup_handed(tx, shipment, item, now, signers)
-        await tx.db[store.HANDOVERS].update_one(
+                await _pickup_handed(uow, shipment, item, now, signers)
+        await uow.repos.db[store.HANDOVERS].update_one(
             {"_id": handover_id},
             {"$set": {"status": "signed", "confirmed_by": confirmed_by, "confirmed_at": now}},
-            session=tx.session,
+            session=uow.repos.session,
         )
         return {**doc, "status": "signed", "confirmed_by": confirmed_by, "confirmed_at": now}
 
-    return await uow.run(work)
+    return await transaction(uow, work)
 
 
-async def _result_handed(tx: Tx, shipment: Document, now: datetime, today: Any, rules: Rules) -> None:
+async def _result_handed(uow: UoW, shipment: Document, now: datetime, today: Any, rules: Rules) -> None:
     target = shipment.get("target_date") or target_for(shipment, today, rules)
     changes: Document = {"handed_over_at": now, "target_date": target, "updated_at": now}
     if shipment["status"] == "created":
         changes["status"] = "handed_to_post"
-    await tx.db[store.SHIPMENTS].update_one(
+    await uow.repos.db[store.SHIPMENTS].update_one(
         {"_id": shipment["_id"]},
         {"$set": changes, "$push": {"history": history_entry("handed_to_post", now, "handover")}},
-        session=tx.session,
+        session=uow.repos.session,
     )
-    await tx.publish(
+    uow.publish(
         ResultHandedToPost(
             dossier_code=shipment["dossier_code"],
             tracking_number=shipment["tracking_number"],
@@ -203,18 +208,18 @@ async def _result_handed(tx: Tx, shipment: Document, now: datetime, today: Any, 
 
 
 async def _pickup_handed(
-    tx: Tx, shipment: Document, item: Document, now: datetime, signers: dict[str, Document]
+    uow: UoW, shipment: Document, item: Document, now: datetime, signers: dict[str, Document]
 ) -> None:
     p = shipment["pickup"]
-    await tx.db[store.SHIPMENTS].update_one(
+    await uow.repos.db[store.SHIPMENTS].update_one(
         {"_id": shipment["_id"]},
         {
             "$set": {"status": "handed_over", "handed_over_at": now, "open": False, "task": None, "updated_at": now},
             "$push": {"history": history_entry("handed_over", now, "handover")},
         },
-        session=tx.session,
+        session=uow.repos.session,
     )
-    await tx.publish(
+    uow.publish(
         PickupHandedOver(
             pickup_id=shipment["pickup_id"],
             centre_code=shipment["centre_code"],
@@ -233,21 +238,21 @@ async def _pickup_handed(
     )
 
 
-async def reject(uow: UnitOfWork, *, handover_id: str, principal: Principal, reason: str) -> Document:
+async def reject(uow: UoW, *, handover_id: str, principal: Principal, reason: str) -> Document:
     """The other side does not sign (the papers do not match the list): the shipments are free again."""
 
-    async def work(tx: Tx) -> Document:
-        doc = await tx.db[store.HANDOVERS].find_one({"_id": handover_id}, session=tx.session)
+    async def work(uow: UoW) -> Document:
+        doc = await uow.repos.db[store.HANDOVERS].find_one({"_id": handover_id}, session=uow.repos.session)
         if doc is None or not can_see(principal, doc):
             raise NotFound(f"no hand-over minutes {handover_id}")
         if doc["status"] != "awaiting_confirmation":
             raise Conflict(f"these minutes are {doc['status']} already", code="minutes_closed")
         now = now_utc()
         for item in doc["items"]:
-            await tx.db[store.SHIPMENTS].update_one(
+            await uow.repos.db[store.SHIPMENTS].update_one(
                 {"_id": item["shipment_id"], "handover_id": handover_id},
                 {"$set": {"handover_id": None}},
-                session=tx.session,
+                session=uow.repos.session,
             )
         changes = {
             "status": "rejected",
@@ -255,7 +260,9 @@ async def reject(uow: UnitOfWork, *, handover_id: str, principal: Principal, rea
             "rejected_at": now,
             "reject_reason": reason,
         }
-        await tx.db[store.HANDOVERS].update_one({"_id": handover_id}, {"$set": changes}, session=tx.session)
+        await uow.repos.db[store.HANDOVERS].update_one(
+            {"_id": handover_id}, {"$set": changes}, session=uow.repos.session
+        )
         return {**doc, **changes}
 
-    return await uow.run(work)
+    return await transaction(uow, work)

@@ -13,10 +13,19 @@ from motcua_kit.auth import Principal
 from motcua_kit.errors import Conflict, Invalid
 from motcua_kit.events import PickupRequested
 from motcua_kit.mongo import Document
-from motcua_kit.outbox import Tx, UnitOfWork
 from postal import store
 from postal.domain.addresses import AddressProblem, PostalAddress, normalise_phone, parse_address
-from postal.service.common import Rules, address_doc, history_entry, load_calendar, local_day, now_utc, task
+from postal.service.common import (
+    Rules,
+    address_doc,
+    history_entry,
+    load_calendar,
+    local_day,
+    now_utc,
+    task,
+    transaction,
+)
+from postal.store import UoW
 
 MIN_WINDOW = timedelta(hours=1)
 MAX_AHEAD = timedelta(days=30)
@@ -50,7 +59,7 @@ def new_pickup_id(day: datetime) -> str:
 
 
 async def request_pickup(
-    uow: UnitOfWork,
+    uow: UoW,
     order: PickupOrder,
     *,
     rules: Rules,
@@ -61,7 +70,7 @@ async def request_pickup(
     """Checks the procedure allows postal intake and the window makes sense, records the pickup with
     the carrier order to place, and publishes PickupRequested."""
     at = now or now_utc()
-    procedure = await uow.db[store.PROCEDURES].find_one({"_id": order.procedure_code})
+    procedure = await uow.repos.db[store.PROCEDURES].find_one({"_id": order.procedure_code})
     if procedure is None:
         raise Invalid(f"procedure {order.procedure_code} is not in the catalogue", code="unknown_procedure")
     if not procedure.get("postal_intake"):
@@ -75,7 +84,7 @@ async def request_pickup(
             f"the result of procedure {order.procedure_code} cannot be returned by post",
             code="postal_return_not_allowed",
         )
-    centre = await uow.db[store.CENTRES].find_one({"_id": order.centre_code})
+    centre = await uow.repos.db[store.CENTRES].find_one({"_id": order.centre_code})
     if centre is None:
         raise Invalid(f"{order.centre_code} is not a centre of this province", code="unknown_centre")
     try:
@@ -101,13 +110,13 @@ async def request_pickup(
             raise Invalid("applicant.phone must be a Vietnamese mobile number, like 0905123456", code="invalid_phone")
     fingerprint = _fingerprint(order)
     if idempotency_key:
-        seen = await uow.db[store.IDEMPOTENCY].find_one({"_id": f"pickup:{idempotency_key}"})
+        seen = await uow.repos.db[store.IDEMPOTENCY].find_one({"_id": f"pickup:{idempotency_key}"})
         if seen is not None:
             return await _same_request(uow, seen, fingerprint)
-    calendar = await load_calendar(uow.db)
+    calendar = await load_calendar(uow.repos.db)
     pickup_id = new_pickup_id(at.astimezone(calendar.zone))
 
-    async def work(tx: Tx) -> Document:
+    async def work(uow: UoW) -> Document:
         doc: Document = {
             "_id": store.pickup_shipment_id(pickup_id),
             "purpose": "pickup",
@@ -141,18 +150,18 @@ async def request_pickup(
             "updated_at": at,
             "history": [history_entry("requested", at, "centre" if requested_by else "citizen")],
         }
-        await tx.db[store.SHIPMENTS].insert_one(doc, session=tx.session)
+        await uow.repos.db[store.SHIPMENTS].insert_one(doc, session=uow.repos.session)
         if idempotency_key:
-            await tx.db[store.IDEMPOTENCY].insert_one(
+            await uow.repos.db[store.IDEMPOTENCY].insert_one(
                 {
                     "_id": f"pickup:{idempotency_key}",
                     "shipment_id": doc["_id"],
                     "fingerprint": fingerprint,
                     "created_at": at,
                 },
-                session=tx.session,
+                session=uow.repos.session,
             )
-        await tx.publish(
+        uow.publish(
             PickupRequested(
                 pickup_id=pickup_id,
                 centre_code=order.centre_code,
@@ -164,13 +173,13 @@ async def request_pickup(
         )
         return doc
 
-    return await uow.run(work)
+    return await transaction(uow, work)
 
 
-async def _same_request(uow: UnitOfWork, seen: Document, fingerprint: str) -> Document:
+async def _same_request(uow: UoW, seen: Document, fingerprint: str) -> Document:
     if seen["fingerprint"] != fingerprint:
         raise Conflict("this Idempotency-Key was used for a different pickup request", code="idempotency_key_reused")
-    doc = await uow.db[store.SHIPMENTS].find_one({"_id": seen["shipment_id"]})
+    doc = await uow.repos.db[store.SHIPMENTS].find_one({"_id": seen["shipment_id"]})
     assert doc is not None
     return doc
 

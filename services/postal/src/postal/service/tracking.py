@@ -23,12 +23,12 @@ from motcua_kit.events import (
 )
 from motcua_kit.logs import get_logger
 from motcua_kit.mongo import Document
-from motcua_kit.outbox import Tx, UnitOfWork
 from motcua_worktime import WorkCalendar
 from postal import metrics, store
 from postal.clients.carrier import Carrier, CarrierError, CarrierStep
 from postal.domain.tracking import Report, failed_attempt, is_ahead, status_after
-from postal.service.common import Rules, history_entry, load_calendar, local_day, now_utc, target_for, task
+from postal.service.common import Rules, history_entry, load_calendar, local_day, now_utc, target_for, task, transaction
+from postal.store import UoW
 
 log = get_logger(__name__)
 
@@ -38,14 +38,14 @@ class WebhookRefused(AppError):
     code = "webhook_refused"
 
 
-async def apply_report(tx: Tx, *, shipment_id: str, event_id: str, report: Report, source: str, rules: Rules) -> str:
+async def apply_report(uow: UoW, *, shipment_id: str, event_id: str, report: Report, source: str, rules: Rules) -> str:
     """Applies one carrier step to a shipment: ``accepted``, ``duplicate`` (this step was seen) or
     ``stale`` (the shipment is already past it). Runs inside the caller's transaction."""
-    seen = tx.db[store.CARRIER_EVENTS]
+    seen = uow.repos.db[store.CARRIER_EVENTS]
     key = f"{rules.carrier}:{event_id}"
-    if await seen.find_one({"_id": key}, {"_id": 1}, session=tx.session):
+    if await seen.find_one({"_id": key}, {"_id": 1}, session=uow.repos.session):
         return "duplicate"
-    shipment = await tx.db[store.SHIPMENTS].find_one({"_id": shipment_id}, session=tx.session)
+    shipment = await uow.repos.db[store.SHIPMENTS].find_one({"_id": shipment_id}, session=uow.repos.session)
     if shipment is None:
         raise NotFound(f"no shipment {shipment_id}")
     ahead = is_ahead(report, shipment.get("carrier_status"), shipment.get("carrier_attempt"))
@@ -59,20 +59,20 @@ async def apply_report(tx: Tx, *, shipment_id: str, event_id: str, report: Repor
             "outcome": "accepted" if ahead else "stale",
             "received_at": now,
         },
-        session=tx.session,
+        session=uow.repos.session,
     )
     if not ahead:
         return "stale"
-    calendar = await load_calendar(tx.db, tx.session)
+    calendar = await load_calendar(uow.repos.db, uow.repos.session)
     changes, events = _effects(shipment, report, source, rules, calendar, now)
     entry = history_entry(
         changes["status"], report.at, source, attempt=report.attempt, reason=report.reason, kind=report.failure_kind
     )
-    await tx.db[store.SHIPMENTS].update_one(
-        {"_id": shipment_id}, {"$set": changes, "$push": {"history": entry}}, session=tx.session
+    await uow.repos.db[store.SHIPMENTS].update_one(
+        {"_id": shipment_id}, {"$set": changes, "$push": {"history": entry}}, session=uow.repos.session
     )
     for event in events:
-        await tx.publish(event)
+        uow.publish(event)
     return "accepted"
 
 
@@ -211,7 +211,7 @@ def verify_signature(
 
 
 async def receive_webhook(
-    uow: UnitOfWork,
+    uow: UoW,
     *,
     body: bytes,
     timestamp: str | None,
@@ -244,14 +244,15 @@ async def receive_webhook(
     except (ValueError, ValidationError) as exc:
         metrics.record_webhook(rules.carrier, "invalid")
         raise Invalid(f"the callback body is not a tracking step: {exc}", code="invalid_callback") from exc
-    shipment = await uow.db[store.SHIPMENTS].find_one({"tracking_number": step.tracking_number}, {"_id": 1})
+    shipment = await uow.repos.db[store.SHIPMENTS].find_one({"tracking_number": step.tracking_number}, {"_id": 1})
     if shipment is None:
         metrics.record_webhook(rules.carrier, "unknown_shipment")
         raise NotFound(f"no shipment with tracking number {step.tracking_number}", code="unknown_shipment")
-    outcome = await uow.run(
+    outcome = await transaction(
+        uow,
         lambda tx: apply_report(
             tx, shipment_id=shipment["_id"], event_id=step.event_id, report=step.report(), source="webhook", rules=rules
-        )
+        ),
     )
     metrics.record_webhook(rules.carrier, outcome)
     metrics.record_report("webhook", outcome)
@@ -261,13 +262,13 @@ async def receive_webhook(
 # --- the polling fallback and the late flag --------------------------------------------------------
 
 
-async def poll_silent(uow: UnitOfWork, carrier: Carrier, rules: Rules, *, silence_seconds: float) -> int:
+async def poll_silent(uow: UoW, carrier: Carrier, rules: Rules, *, silence_seconds: float) -> int:
     """Asks the carrier about open shipments it has not reported on for ``silence_seconds``; applies
     every step it missed. Returns how many shipments were polled."""
     now = now_utc()
     threshold = now - timedelta(seconds=silence_seconds)
     candidates = (
-        await uow.db[store.SHIPMENTS]
+        await uow.repos.db[store.SHIPMENTS]
         .find(
             {"open": True, "carrier_status": {"$ne": None}, "last_carrier_update_at": {"$lt": threshold}},
             {"_id": 1, "tracking_number": 1, "last_polled_at": 1},
@@ -279,7 +280,7 @@ async def poll_silent(uow: UnitOfWork, carrier: Carrier, rules: Rules, *, silenc
         if doc.get("last_polled_at") and doc["last_polled_at"] >= threshold:
             continue
         # Claim it: another replica scanning at the same time skips it.
-        claimed = await uow.db[store.SHIPMENTS].update_one(
+        claimed = await uow.repos.db[store.SHIPMENTS].update_one(
             {"_id": doc["_id"], "last_polled_at": doc.get("last_polled_at")}, {"$set": {"last_polled_at": now}}
         )
         if claimed.modified_count == 0:
@@ -294,10 +295,11 @@ async def poll_silent(uow: UnitOfWork, carrier: Carrier, rules: Rules, *, silenc
             continue
         applied = 0
         for step in tracking.steps:
-            outcome = await uow.run(
+            outcome = await transaction(
+                uow,
                 lambda tx, s=step, i=doc["_id"]: apply_report(
                     tx, shipment_id=i, event_id=s.event_id, report=s.report, source="poll", rules=rules
-                )
+                ),
             )
             metrics.record_report("poll", outcome)
             applied += outcome == "accepted"
@@ -305,26 +307,26 @@ async def poll_silent(uow: UnitOfWork, carrier: Carrier, rules: Rules, *, silenc
     return polled
 
 
-async def flag_late(uow: UnitOfWork, rules: Rules) -> int:
+async def flag_late(uow: UoW, rules: Rules) -> int:
     """Flags open shipments past their target date, once each; a result delivery publishes ShipmentLate."""
-    calendar = await load_calendar(uow.db)
+    calendar = await load_calendar(uow.repos.db)
     now = now_utc()
     today = local_day(calendar, now).isoformat()
     late = (
-        await uow.db[store.SHIPMENTS]
+        await uow.repos.db[store.SHIPMENTS]
         .find({"open": True, "late": {"$ne": True}, "target_date": {"$lt": today}}, {"_id": 1})
         .to_list(1000)
     )
 
-    async def flag(tx: Tx, shipment_id: str) -> bool:
-        doc = await tx.db[store.SHIPMENTS].find_one({"_id": shipment_id}, session=tx.session)
+    async def flag(uow: UoW, shipment_id: str) -> bool:
+        doc = await uow.repos.db[store.SHIPMENTS].find_one({"_id": shipment_id}, session=uow.repos.session)
         if doc is None or doc.get("late") or not doc.get("open") or doc["status"] == "arrived":
             return False
-        await tx.db[store.SHIPMENTS].update_one(
-            {"_id": shipment_id}, {"$set": {"late": True, "late_flagged_at": now}}, session=tx.session
+        await uow.repos.db[store.SHIPMENTS].update_one(
+            {"_id": shipment_id}, {"$set": {"late": True, "late_flagged_at": now}}, session=uow.repos.session
         )
         if doc["purpose"] == "delivery":
-            await tx.publish(
+            uow.publish(
                 ShipmentLate(
                     dossier_code=doc["dossier_code"],
                     tracking_number=doc["tracking_number"],
@@ -336,19 +338,21 @@ async def flag_late(uow: UnitOfWork, rules: Rules) -> int:
 
     flagged = 0
     for doc in late:
-        flagged += await uow.run(lambda tx, i=doc["_id"]: flag(tx, i))
+        flagged += await transaction(uow, lambda tx, i=doc["_id"]: flag(tx, i))
     return flagged
 
 
-async def refresh_gauges(uow: UnitOfWork) -> None:
+async def refresh_gauges(uow: UoW) -> None:
     """Shipments by purpose, status and carrier (open ones, and those closed in the last 30 days)."""
     counts: dict[tuple[str, str, str], int] = {}
     late: dict[tuple[str, str], int] = {}
     waiting: dict[str, int] = {}
     fields = {"purpose": 1, "status": 1, "carrier": 1, "late": 1, "open": 1, "task": 1}
     recent = now_utc() - timedelta(days=30)
-    open_docs = await uow.db[store.SHIPMENTS].find({"open": True}, fields).to_list(None)
-    closed = await uow.db[store.SHIPMENTS].find({"open": False, "updated_at": {"$gte": recent}}, fields).to_list(None)
+    open_docs = await uow.repos.db[store.SHIPMENTS].find({"open": True}, fields).to_list(None)
+    closed = (
+        await uow.repos.db[store.SHIPMENTS].find({"open": False, "updated_at": {"$gte": recent}}, fields).to_list(None)
+    )
     for doc in [*open_docs, *closed]:
         carrier = doc.get("carrier") or ""
         key = (doc["purpose"], doc["status"], carrier)
@@ -362,14 +366,17 @@ async def refresh_gauges(uow: UnitOfWork) -> None:
 
 
 async def report_by_partner(
-    uow: UnitOfWork, *, tracking_number: str, report_id: str, report: Report, partner_scope: str, rules: Rules
+    uow: UoW, *, tracking_number: str, report_id: str, report: Report, partner_scope: str, rules: Rules
 ) -> str:
     """The postal partner reports a step itself, where the carrier has no webhook; ``report_id`` makes
     a repeated report harmless."""
-    shipment = await uow.db[store.SHIPMENTS].find_one({"tracking_number": tracking_number}, {"_id": 1, "partner": 1})
+    shipment = await uow.repos.db[store.SHIPMENTS].find_one(
+        {"tracking_number": tracking_number}, {"_id": 1, "partner": 1}
+    )
     if shipment is None or shipment.get("partner") != partner_scope:
         raise NotFound(f"no shipment with tracking number {tracking_number} for partner {partner_scope}")
-    outcome = await uow.run(
+    outcome = await transaction(
+        uow,
         lambda tx: apply_report(
             tx,
             shipment_id=shipment["_id"],
@@ -377,7 +384,7 @@ async def report_by_partner(
             report=report,
             source="partner",
             rules=rules,
-        )
+        ),
     )
     metrics.record_report("partner", outcome)
     return outcome

@@ -8,9 +8,9 @@ from typing import Any
 from motcua_kit.auth import Principal, Role
 from motcua_kit.errors import Forbidden
 from motcua_kit.mongo import Document
-from motcua_kit.outbox import UnitOfWork
 from postal import store
 from postal.service.common import Rules, check_partner, load_calendar
+from postal.store import UoW
 
 LIMIT = 500
 
@@ -27,7 +27,7 @@ def _scope_filter(viewer: Principal, centre_code: str | None, rules: Rules) -> D
 
 
 async def list_shipments(
-    uow: UnitOfWork,
+    uow: UoW,
     viewer: Principal,
     rules: Rules,
     *,
@@ -43,15 +43,13 @@ async def list_shipments(
         query["status"] = status
     if late is not None:
         query["late"] = late
-    return await uow.db[store.SHIPMENTS].find(query).sort("updated_at", -1).to_list(LIMIT)
+    return await uow.repos.db[store.SHIPMENTS].find(query).sort("updated_at", -1).to_list(LIMIT)
 
 
-async def manifest(
-    uow: UnitOfWork, viewer: Principal, rules: Rules, *, centre_code: str | None
-) -> dict[str, list[Document]]:
+async def manifest(uow: UoW, viewer: Principal, rules: Rules, *, centre_code: str | None) -> dict[str, list[Document]]:
     """At the centre now: results the postal worker takes, and collected dossiers waiting for minutes."""
     query = _scope_filter(viewer, centre_code, rules)
-    docs = await uow.db[store.SHIPMENTS].find({**query, "open": True}).to_list(None)
+    docs = await uow.repos.db[store.SHIPMENTS].find({**query, "open": True}).to_list(None)
     free = [d for d in docs if not d.get("handover_id") and not d.get("handed_over_at")]
     return {
         "results_to_take": [d for d in free if d["purpose"] == "delivery" and d["status"] in ("created", "picked_up")],
@@ -62,15 +60,15 @@ async def manifest(
 
 
 async def partner_day(
-    uow: UnitOfWork, viewer: Principal, rules: Rules, *, centre_code: str | None, day: date | None
+    uow: UoW, viewer: Principal, rules: Rules, *, centre_code: str | None, day: date | None
 ) -> dict[str, Any]:
     """The partner's round for one day: collections booked that day, results to take from the centre,
     and deliveries to make (first attempts and re-attempts now allowed)."""
     query = _scope_filter(viewer, centre_code, rules)
-    calendar = await load_calendar(uow.db)
+    calendar = await load_calendar(uow.repos.db)
     today = day or datetime.now(calendar.zone).date()
     end_of_day = datetime.combine(today + timedelta(days=1), time(0), calendar.zone)
-    docs = await uow.db[store.SHIPMENTS].find({**query, "open": True}).to_list(None)
+    docs = await uow.repos.db[store.SHIPMENTS].find({**query, "open": True}).to_list(None)
     collections = [
         d
         for d in docs
