@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,6 +100,14 @@ class TaskSet:
             logger.error(
                 "background task failed", exc_info=task.exception(), extra={"fields": {"task": task.get_name()}}
             )
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """While an app runs: its tasks are cancelled when it stops."""
+        try:
+            yield
+        finally:
+            await self.aclose()
 
     async def aclose(self) -> None:
         tasks = list(self._tasks)

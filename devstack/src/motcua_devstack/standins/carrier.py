@@ -47,22 +47,20 @@ import random
 import secrets
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal, Self
 
 from fastapi import APIRouter, Depends, FastAPI, Query
 from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from ._app import standin_app
 from ._delivery import DeliveryPolicy, DeliveryRecord, TaskSet, deliver
 from ._faults import FaultInjector, fault_control_router
 from ._http import (
     HttpUrlStr,
     StandinError,
     bearer_auth,
-    health_router,
-    install_error_handlers,
     utc_now_iso,
 )
 from .phones import normalize_vn_phone
@@ -649,16 +647,10 @@ def create_carrier_app(
         seed=seed,
     )
 
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        await state.tasks.aclose()
-
-    app = FastAPI(title="motcua stand-in: postal carrier", lifespan=lifespan)
-    app.state.standin = state
-    install_error_handlers(app)
-    app.include_router(health_router("carrier"))
-    app.include_router(_business_router(state, api_key))
-    app.include_router(_control_router(state))
-    app.include_router(fault_control_router(state.faults))
-    return app
+    return standin_app(
+        "carrier",
+        "postal carrier",
+        state=state,
+        running=state.tasks.running,
+        routers=[_business_router(state, api_key), _control_router(state), fault_control_router(state.faults)],
+    )

@@ -1,8 +1,9 @@
 """One-JSON-object-per-line logging with personal data masked.
 
-Stand-in code masks phone numbers and e-mail addresses itself (see
-:mod:`.phones`); the formatter redacts whatever still slips through in
-third-party messages (uvicorn access lines with query strings, aiosmtpd).
+Stand-in code masks phone numbers and e-mail addresses itself, with the kit's
+one rule (:func:`motcua_kit.values.mask_phone`, :func:`~motcua_kit.values.mask_email`);
+the formatter redacts whatever still slips through in third-party messages
+(uvicorn access lines with query strings, aiosmtpd), the same way.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from .phones import mask_email, mask_phone
+from motcua_kit.values import mask_email, mask_phone
 
 _EMAIL = re.compile(r"[\w.+-]+(?:@|%40)[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<![\w])(?:\+?84|0)[2-9]\d{8,9}(?![\w])")

@@ -30,6 +30,7 @@ still accepted and stored (like a relay that accepts and bounces later), and:
 from __future__ import annotations
 
 import asyncio
+import builtins
 import email
 import email.policy
 import email.utils
@@ -48,9 +49,11 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import Response
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from motcua_kit.values import mask_email
+
+from ._app import standin_app
 from ._delivery import DeliveryPolicy, DeliveryRecord, TaskSet, deliver
-from ._http import StandinError, check_http_url, health_router, install_error_handlers, iso, utc_now
-from .phones import mask_email
+from ._http import StandinError, check_http_url, iso, utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -182,7 +185,7 @@ def _header_block(raw: bytes) -> str:
 def delivery_status_notification(original: StoredMail, raw: bytes, recipients: list[str]) -> bytes:
     """A ``multipart/report`` DSN for ``recipients`` of ``original``, as raw bytes (RFC 3464 shaped)."""
     reasons = [rejection_reason(recipient) for recipient in recipients]
-    dsn = EmailMessage()
+    dsn: MIMEPart = EmailMessage()
     dsn["From"] = f"Mail Delivery System <{MAILER_DAEMON}>"
     dsn["To"] = original.mail_from
     dsn["Subject"] = DSN_SUBJECT
@@ -206,7 +209,7 @@ def delivery_status_notification(original: StoredMail, raw: bytes, recipients: l
     status["Content-Type"] = "message/delivery-status"
     per_message = MIMEPart()
     per_message["Reporting-MTA"] = f"dns; {SMTP_HOSTNAME}"
-    blocks = [per_message]
+    blocks: list[Message | str] = [per_message]
     for recipient, reason in zip(recipients, reasons, strict=True):
         block = MIMEPart()
         block["Final-Recipient"] = f"rfc822; {recipient}"
@@ -287,13 +290,13 @@ class MailStore:
 
     # --- bounces ---------------------------------------------------------------------------------
 
-    def set_bounce_addresses(self, addresses: list[str]) -> list[str]:
+    def set_bounce_addresses(self, addresses: builtins.list[str]) -> builtins.list[str]:
         """Replace the addresses that bounce (besides ``*.invalid``); compared case-insensitively."""
         with self._lock:
             self._bounce_addresses = {address.casefold() for address in addresses}
             return sorted(self._bounce_addresses)
 
-    def bounce_addresses(self) -> list[str]:
+    def bounce_addresses(self) -> builtins.list[str]:
         with self._lock:
             return sorted(self._bounce_addresses)
 
@@ -306,11 +309,11 @@ class MailStore:
         with self._lock:
             self._bounce_sink = sink
 
-    def bounces(self) -> list[Bounce]:
+    def bounces(self) -> builtins.list[Bounce]:
         with self._lock:
             return list(self._bounces)
 
-    def bounce(self, mail: StoredMail, raw: bytes) -> list[Bounce]:
+    def bounce(self, mail: StoredMail, raw: bytes) -> builtins.list[Bounce]:
         """Bounce ``mail``'s bouncing recipients: store a DSN, hand each bounce to the sink, list it."""
         recipients = [rcpt for rcpt in mail.rcpt_tos if self.bounces_for(rcpt)]
         if not recipients:
@@ -344,7 +347,7 @@ class MailStore:
             logger.info("mail bounced", extra={"fields": _fields(bounce)})
         return bounces
 
-    def _store_dsn(self, mail: StoredMail, raw: bytes, recipients: list[str]) -> str | None:
+    def _store_dsn(self, mail: StoredMail, raw: bytes, recipients: builtins.list[str]) -> str | None:
         try:
             dsn = delivery_status_notification(mail, raw, recipients)
             return self.add(dsn, NULL_SENDER, [mail.mail_from]).id
@@ -447,6 +450,17 @@ class BounceWebhook:
         self._loop = asyncio.get_running_loop()
         self._closed = False
 
+    @asynccontextmanager
+    async def serving(self, store: MailStore) -> AsyncIterator[None]:
+        """While the app runs: ``store``'s bounces come here; pending POSTs are cancelled at the end."""
+        self.open()
+        store.set_bounce_sink(self)
+        try:
+            yield
+        finally:
+            store.set_bounce_sink(None)
+            await self.aclose()
+
     async def aclose(self) -> None:
         self._closed = True
         self._loop = None
@@ -547,23 +561,12 @@ def create_mailbox_app(
         else None
     )
 
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        if webhook is None:
-            yield
-            return
-        webhook.open()
-        store.set_bounce_sink(webhook)
-        try:
-            yield
-        finally:
-            store.set_bounce_sink(None)
-            await webhook.aclose()
-
-    app = FastAPI(title="motcua stand-in: mailbox", lifespan=lifespan)
-    app.state.standin = store
+    app = standin_app(
+        "mailbox",
+        "mailbox",
+        state=store,
+        running=None if webhook is None else lambda: webhook.serving(store),
+        routers=[_control_router(store)],
+    )
     app.state.bounce_webhook = webhook
-    install_error_handlers(app)
-    app.include_router(health_router("mailbox"))
-    app.include_router(_control_router(store))
     return app

@@ -1,7 +1,10 @@
-"""Vietnamese phone numbers: validation, normalisation and masking for logs.
+"""Vietnamese phone numbers as the outside parties accept them on the wire.
 
-Accepted forms are deliberately strict, like a real gateway: the product must
-normalise user input (spaces, dots, "+84") before calling an outside party.
+Accepted forms are deliberately strict, like a real gateway: digits only, so the product
+must normalise user input (spaces, dots, "+84") before calling an outside party.
+What a number is (mobile or landline, its national form) is the kit's one rule
+(:func:`motcua_kit.values.normalise_phone`); so is masking for logs
+(:func:`motcua_kit.values.mask_phone`, :func:`~motcua_kit.values.mask_email`).
 
 * mobile:   ``0`` + one of 3/5/7/8/9 + 8 digits (``0912345678``)
             or the same with ``84`` instead of the leading ``0`` (``84912345678``)
@@ -12,43 +15,19 @@ from __future__ import annotations
 
 import re
 
-_MOBILE_NATIONAL = re.compile(r"0[35789]\d{8}")
-_MOBILE_INTERNATIONAL = re.compile(r"84[35789]\d{8}")
-_LANDLINE_NATIONAL = re.compile(r"02\d{9}")
-_LANDLINE_INTERNATIONAL = re.compile(r"842\d{9}")
+from motcua_kit.values import is_mobile, normalise_phone
 
-
-def normalize_vn_mobile(raw: str) -> str | None:
-    """Return the national form (``0xxxxxxxxx``) of a Vietnamese mobile number, or None."""
-    if _MOBILE_NATIONAL.fullmatch(raw):
-        return raw
-    if _MOBILE_INTERNATIONAL.fullmatch(raw):
-        return "0" + raw[2:]
-    return None
+_WIRE_FORM = re.compile(r"\d+")
 
 
 def normalize_vn_phone(raw: str) -> str | None:
-    """Like :func:`normalize_vn_mobile` but also accepts landlines (carrier contacts)."""
-    mobile = normalize_vn_mobile(raw)
-    if mobile is not None:
-        return mobile
-    if _LANDLINE_NATIONAL.fullmatch(raw):
-        return raw
-    if _LANDLINE_INTERNATIONAL.fullmatch(raw):
-        return "0" + raw[2:]
-    return None
+    """The national form (``0xxxxxxxxx``) of a mobile or landline number sent in wire form, or None."""
+    if not _WIRE_FORM.fullmatch(raw):
+        return None
+    return normalise_phone(raw)
 
 
-def mask_phone(phone: str) -> str:
-    """Keep the first three and last two characters: ``0912345678`` -> ``091*****78``."""
-    if len(phone) <= 5:
-        return "*" * len(phone)
-    return phone[:3] + "*" * (len(phone) - 5) + phone[-2:]
-
-
-def mask_email(address: str) -> str:
-    """Keep the first character of the local part and the domain: ``n***@example.vn``."""
-    local, at, domain = address.partition("@")
-    if not at:
-        return mask_phone(address) if address else address
-    return f"{local[:1]}***@{domain}"
+def normalize_vn_mobile(raw: str) -> str | None:
+    """Like :func:`normalize_vn_phone`, for the numbers that can receive SMS only."""
+    phone = normalize_vn_phone(raw)
+    return phone if phone is not None and is_mobile(phone) else None

@@ -10,14 +10,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from motcua_kit.values import mask_phone
+
+from ._app import standin_app
 from ._delivery import DeliveryPolicy, DeliveryRecord, TaskSet, deliver
 from ._faults import (
     FaultInjector,
@@ -29,11 +30,9 @@ from ._http import (
     HttpUrlStr,
     StandinError,
     bearer_auth,
-    health_router,
-    install_error_handlers,
     utc_now_iso,
 )
-from .phones import mask_phone, normalize_vn_mobile
+from .phones import normalize_vn_mobile
 from .sms_encoding import Encoding, count_segments
 
 logger = logging.getLogger(__name__)
@@ -261,17 +260,15 @@ def create_sms_gateway_app(
         delivery_policy=delivery_policy or DeliveryPolicy(),
     )
 
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        await state.tasks.aclose()
-
-    app = FastAPI(title="motcua stand-in: SMS gateway", lifespan=lifespan)
-    app.state.standin = state
-    install_error_handlers(app)
-    app.include_router(health_router("sms_gateway"))
-    app.include_router(_business_router(state, api_key))
-    app.include_router(_control_router(state))
-    app.include_router(fault_control_router(state.faults))
-    app.include_router(rate_limit_control_router(state.limiter))
-    return app
+    return standin_app(
+        "sms_gateway",
+        "SMS gateway",
+        state=state,
+        running=state.tasks.running,
+        routers=[
+            _business_router(state, api_key),
+            _control_router(state),
+            fault_control_router(state.faults),
+            rate_limit_control_router(state.limiter),
+        ],
+    )

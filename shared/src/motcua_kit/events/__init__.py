@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from motcua_kit.events.base import DossierEvent, Envelope, Event
+from motcua_kit.events.base import NATIONAL_PORTAL, STATISTICS, DossierEvent, Envelope, Event
 from motcua_kit.events.notify import NotificationDelivered, NotificationFailed, NotificationSent
 from motcua_kit.events.postal import (
     DeliveryAttemptFailed,
@@ -99,6 +99,8 @@ def event_class(event_type: str, schema_version: int) -> type[Event] | None:
 
 __all__ = [
     "ALL_EVENTS",
+    "NATIONAL_PORTAL",
+    "STATISTICS",
     "TOPICS",
     "AgencySupplementRequested",
     "ApologyIssued",

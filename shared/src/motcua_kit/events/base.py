@@ -8,6 +8,11 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+NATIONAL_PORTAL = "national portal"
+"""The adapter that synchronises dossiers and their progress to the National Public Service Portal."""
+STATISTICS = "statistics"
+"""The province's reports and service index (on time / late, satisfaction), built from the topics."""
+
 
 class Event(BaseModel):
     """A fact, published on the producing service's topic under a key that orders it.
@@ -15,6 +20,11 @@ class Event(BaseModel):
     Subclasses declare ``event_type`` (past tense), ``schema_version`` and the ``topic``
     of the producing service. A breaking change gets a new class with a higher version;
     additive changes keep the version (consumers ignore fields they do not know).
+
+    ``outside_readers`` names who reads the event outside the four services (for example
+    :data:`NATIONAL_PORTAL`); an event that no service consumes must name them, so that a
+    fact nobody reads is seen (``tests/contracts/test_event_consumers.py``). It is not part
+    of the event's JSON schema.
     """
 
     model_config = ConfigDict(frozen=True, extra="ignore")
@@ -22,6 +32,7 @@ class Event(BaseModel):
     event_type: ClassVar[str]
     schema_version: ClassVar[int] = 1
     topic: ClassVar[str]
+    outside_readers: ClassVar[tuple[str, ...]] = ()
 
     @property
     def key(self) -> str:

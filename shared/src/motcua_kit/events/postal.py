@@ -11,7 +11,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
-from motcua_kit.events.base import DossierEvent, Event
+from motcua_kit.events.base import NATIONAL_PORTAL, STATISTICS, DossierEvent, Event
 from motcua_kit.events.reception import Applicant, NotifyChannel, ReturnChannel
 from motcua_kit.events.topics import POSTAL_SHIPMENTS
 
@@ -41,6 +41,7 @@ class PickupRequested(PickupEvent):
 
     event_type: ClassVar[str] = "PickupRequested"
     topic: ClassVar[str] = POSTAL_SHIPMENTS
+    outside_readers: ClassVar[tuple[str, ...]] = (NATIONAL_PORTAL,)
 
     centre_code: str
     procedure_code: str
@@ -54,6 +55,7 @@ class PickupCollected(PickupEvent):
 
     event_type: ClassVar[str] = "PickupCollected"
     topic: ClassVar[str] = POSTAL_SHIPMENTS
+    outside_readers: ClassVar[tuple[str, ...]] = (NATIONAL_PORTAL,)
 
     collected_at: datetime
     tracking_number: str | None = None
@@ -95,6 +97,7 @@ class ShipmentCreated(DossierEvent):
 
     event_type: ClassVar[str] = "ShipmentCreated"
     topic: ClassVar[str] = POSTAL_SHIPMENTS
+    outside_readers: ClassVar[tuple[str, ...]] = (NATIONAL_PORTAL,)
 
     tracking_number: str
     carrier: str
@@ -171,6 +174,7 @@ class ShipmentLate(DossierEvent):
 
     event_type: ClassVar[str] = "ShipmentLate"
     topic: ClassVar[str] = POSTAL_SHIPMENTS
+    outside_readers: ClassVar[tuple[str, ...]] = (STATISTICS,)
 
     tracking_number: str
     target_date: date

@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel
 
-from motcua_kit.events.base import DossierEvent
+from motcua_kit.events.base import NATIONAL_PORTAL, STATISTICS, DossierEvent
 from motcua_kit.events.topics import PROCESSING_CASES
 
 StepResult = Literal["early", "on_time", "late"]
@@ -123,6 +123,7 @@ class DeadlineApproaching(DossierEvent):
 
     event_type: ClassVar[str] = "DeadlineApproaching"
     topic: ClassVar[str] = PROCESSING_CASES
+    outside_readers: ClassVar[tuple[str, ...]] = (NATIONAL_PORTAL,)
 
     position: int | None
     agency_code: str
@@ -134,6 +135,7 @@ class StepOverdue(DossierEvent):
 
     event_type: ClassVar[str] = "StepOverdue"
     topic: ClassVar[str] = PROCESSING_CASES
+    outside_readers: ClassVar[tuple[str, ...]] = (NATIONAL_PORTAL, STATISTICS)
 
     position: int
     agency_code: str

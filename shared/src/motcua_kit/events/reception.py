@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
-from motcua_kit.events.base import DossierEvent, Event
+from motcua_kit.events.base import NATIONAL_PORTAL, STATISTICS, DossierEvent, Event
 from motcua_kit.events.topics import RECEPTION_CATALOGUE, RECEPTION_DOSSIERS
 
 Channel = Literal[1, 2, 3]
@@ -130,6 +130,7 @@ class ResultReturned(DossierEvent):
 
     event_type: ClassVar[str] = "ResultReturned"
     topic: ClassVar[str] = RECEPTION_DOSSIERS
+    outside_readers: ClassVar[tuple[str, ...]] = (NATIONAL_PORTAL,)
 
     returned_at: datetime
     channel: ReturnChannel
@@ -141,6 +142,7 @@ class DossierRated(DossierEvent):
 
     event_type: ClassVar[str] = "DossierRated"
     topic: ClassVar[str] = RECEPTION_DOSSIERS
+    outside_readers: ClassVar[tuple[str, ...]] = (STATISTICS,)
 
     overall: Satisfaction
     criteria: dict[str, Satisfaction] = Field(default_factory=dict)
