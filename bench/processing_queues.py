@@ -22,10 +22,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from motcua_devstack import servers
-from motcua_kit.auth import Principal, Role
+from motcua_kit.auth import Role
 from motcua_kit.mongo import connect, ensure_indexes
 from motcua_kit.settings import MongoSettings
-from processing import service, store
+from motcua_kit.uow import MongoUnitOfWork
+from processing import store
+from processing.domain.case import Actor
+from processing.domain.workflow import queue_key
+from processing.service.views import QUEUES, QueueQuery, work_queue
 
 AGENCY = "000.00.13.H56"
 OTHERS = ["000.00.45.H56", "000.00.41.H56", "000.16.22.H56"]
@@ -61,7 +65,7 @@ def case(i: int, *, open_: bool, rng: random.Random) -> dict[str, object]:
         "current_step": 1,
         "steps": [step],
         "current": {k: step[k] for k in ("position", "agency_code", "status", "assignee", "due_at")}
-        | {"queue": service.queue_key(case_status, agency, status)},
+        | {"queue": queue_key(case_status, agency, status)},
         "received_at": due - timedelta(days=20),
         "deadline_at": due,
         "alerts": [],
@@ -89,13 +93,14 @@ async def main(args: argparse.Namespace) -> None:
             print(
                 f"# wrote {args.open:,} open and {args.closed:,} closed cases in {time.perf_counter() - started:.1f}s"
             )
-            leader = Principal(subject="chuyenvien-3", role=Role.AGENCY_OFFICER, scope=AGENCY)
+            uow = MongoUnitOfWork(client, db, store.Repositories, producer="bench")  # reads: no transaction
+            leader = Actor(subject="chuyenvien-3", role=Role.AGENCY_OFFICER.value, agency=AGENCY)
             print(f"{'view':<10}{'total':>8}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}")
-            for view in service.QUEUES:
+            for view in QUEUES:
                 times, count = [], 0
                 for _ in range(args.runs):
                     t = time.perf_counter()
-                    count, _page = await service.queue(db, viewer=leader, view=view, limit=50)
+                    count, _page = await work_queue(QueueQuery(viewer=leader, view=view, limit=50), uow)
                     times.append((time.perf_counter() - t) * 1000)
                 q = statistics.quantiles(times, n=20) if len(times) > 1 else times * 19
                 print(f"{view:<10}{count:>8,}{statistics.median(times):>10.1f}{q[18]:>10.1f}{max(times):>10.1f}")

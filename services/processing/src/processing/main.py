@@ -12,9 +12,10 @@ from motcua_kit.runtime import ServiceRuntime
 from motcua_kit.web import attach_runtime, build_app
 from processing import store
 from processing.api.routes import router
-from processing.clock import clock_loop
 from processing.consumers import consumer_specs
 from processing.settings import ProcessingSettings
+from processing.store import Repositories
+from processing.workers import clock_loop
 
 
 def create_app(settings: ProcessingSettings | None = None) -> FastAPI:
@@ -25,11 +26,12 @@ def create_app(settings: ProcessingSettings | None = None) -> FastAPI:
         async with ServiceRuntime(
             service="processing",
             settings=s,
+            repositories=Repositories,
             indexes=store.INDEXES,
             consumers=consumer_specs(),
             workers={
                 "clock": lambda rt: clock_loop(
-                    rt.uow, interval_seconds=s.clock_interval_seconds, warn_working_hours=s.warn_working_hours
+                    rt, interval_seconds=s.clock_interval_seconds, warn_working_hours=s.warn_working_hours
                 )
             },
         ) as rt:

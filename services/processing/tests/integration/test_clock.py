@@ -16,8 +16,8 @@ from pypdf import PdfReader
 from motcua_devstack.testing import LocalStack, eventually, produce_event, read_topic, running_app, token
 from motcua_devstack.testing import sample_dossier_received as sample
 from motcua_kit.events import Envelope
-from processing.clock import scan
 from processing.main import create_app
+from processing.service.clock import ScanDeadlines, scan_deadlines
 from processing.settings import ProcessingSettings
 
 pytestmark = pytest.mark.integration
@@ -33,6 +33,11 @@ async def two_replicas(
     first, second = create_app(settings), create_app(settings)
     async with running_app(first) as http, running_app(second):
         yield http, first.state.rt, second.state.rt, settings
+
+
+def scan(rt: Any, *, warn_working_hours: float) -> Any:
+    """One deadline scan on the replica's runtime, in a unit of work of its own."""
+    return scan_deadlines(ScanDeadlines(warn_working_hours=warn_working_hours), rt.uow())
 
 
 async def open_case(http: httpx.AsyncClient, stack: LocalStack, prefix: str, **fields: Any) -> dict[str, Any]:
@@ -80,8 +85,8 @@ async def test_two_replicas_scanning_together_alert_once(two_replicas: Any, loca
         {"_id": soon["code"]}, {"$set": {"steps.0.due_at": calendar_hour, "current.due_at": calendar_hour}}
     )
     # Four scans at once on two replicas, then two more: each alert must be published exactly once.
-    counts = await asyncio.gather(*(scan(rt.uow, warn_working_hours=400) for rt in (rt1, rt2, rt1, rt2)))
-    counts += await asyncio.gather(scan(rt1.uow, warn_working_hours=400), scan(rt2.uow, warn_working_hours=400))
+    counts = await asyncio.gather(*(scan(rt, warn_working_hours=400) for rt in (rt1, rt2, rt1, rt2)))
+    counts += await asyncio.gather(scan(rt1, warn_working_hours=400), scan(rt2, warn_working_hours=400))
 
     async def alerts() -> list[tuple[str, str]]:
         found = await alert_events(local_stack, prefix)

@@ -9,7 +9,9 @@ or, at the last step, the result goes back to reception (resolved).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 
 
 class StepStatus(StrEnum):
@@ -81,29 +83,63 @@ ACTION_NAMES = {
 class ActionRefused(Exception):
     """The case or step is not in a state that allows the action (HTTP 409)."""
 
+    def __init__(self, message: str, *, code: str = "illegal_transition") -> None:
+        super().__init__(message)
+        self.code = code
+
 
 class NotYours(Exception):
     """The actor's role or agency may not do this (HTTP 403)."""
 
 
+class BadChange(Exception):
+    """The change asked for makes no sense (HTTP 422): a new appointment before the current one."""
+
+
+class StepView(Protocol):
+    """What the rules read of a step."""
+
+    @property
+    def position(self) -> int: ...
+    @property
+    def agency_code(self) -> str: ...
+    @property
+    def status(self) -> StepStatus: ...
+    @property
+    def assignee(self) -> str | None: ...
+    @property
+    def due_at(self) -> datetime: ...
+
+
 def check(
-    action: str, *, role: str, agency: str, subject: str, case_status: str, step: dict[str, object], is_last: bool
+    action: str, *, role: str, agency: str, subject: str, case_status: str, step: StepView, is_last: bool
 ) -> None:
     """Raises unless ``action`` is allowed now; the message says why, for the 409 or 403."""
     rule = RULES[action]
     what = ACTION_NAMES[action]
     if role not in rule.roles:
         raise NotYours(f"a {role} may not {what} a step; allowed: {', '.join(sorted(rule.roles))}")
-    if step["agency_code"] != agency:
-        raise NotYours(f"the dossier is at step {step['position']}, agency {step['agency_code']}, not yours")
+    if step.agency_code != agency:
+        raise NotYours(f"the dossier is at step {step.position}, agency {step.agency_code}, not yours")
     if CaseStatus(case_status) not in rule.case:
         raise ActionRefused(f"cannot {what} a case that is {case_status}")
-    status = StepStatus(str(step["status"]))
+    status = StepStatus(step.status)
     if status not in rule.step:
-        raise ActionRefused(f"cannot {what} step {step['position']} while it is {status.value}")
-    if rule.assignee_only and step.get("assignee") != subject:
-        raise ActionRefused(f"step {step['position']} is assigned to someone else")
+        raise ActionRefused(f"cannot {what} step {step.position} while it is {status.value}")
+    if rule.assignee_only and step.assignee != subject:
+        raise ActionRefused(f"step {step.position} is assigned to someone else")
     if action == "hand_over" and is_last:
         raise ActionRefused("the last step has no next agency: hand the result back to reception instead")
     if action == "resolve" and not is_last:
         raise ActionRefused("the dossier still has agencies to go: hand it over to the next one")
+
+
+def queue_key(case_status: str, agency: str, step_status: str) -> str | None:
+    """One field that says which queue a case is in (``agency:new``, ``agency:paused``...), so each
+    queue is an equality on the first field of an index: stores that use only an index's first
+    field (SecantusDB) stay fast, and closed cases (None) are out of every queue."""
+    if case_status == CaseStatus.PAUSED:
+        return f"{agency}:paused"
+    if case_status == CaseStatus.OPEN:
+        return f"{agency}:{step_status}"
+    return None
