@@ -9,7 +9,7 @@ from notify.settings import NotifySettings
 
 
 def main() -> None:
-    settings = NotifySettings()  # type: ignore[call-arg]  # read from NOTIFY_... variables
+    settings = NotifySettings()  # read from NOTIFY_... variables
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
 
 

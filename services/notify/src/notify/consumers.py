@@ -7,10 +7,11 @@ from zoneinfo import ZoneInfo
 
 from motcua_kit.events import DossierEvent, Envelope, Event, event_class
 from motcua_kit.events.topics import POSTAL_SHIPMENTS, PROCESSING_CASES, RECEPTION_DOSSIERS
-from motcua_kit.outbox import Tx
 from motcua_kit.runtime import ConsumerSpec
-from notify import service
+from motcua_kit.uow import UnitOfWork
 from notify.domain import rules
+from notify.service.recording import RecordNotifications, record_notifications
+from notify.store import Repositories
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 TOPICS = (RECEPTION_DOSSIERS, PROCESSING_CASES, POSTAL_SHIPMENTS)
@@ -29,8 +30,8 @@ def consumer_specs(tz: tzinfo | None = None) -> list[ConsumerSpec]:
     """``notify.dossiers``: what reception, processing and postal tell about dossiers. ``tz`` dates the messages."""
     zone = tz or ZoneInfo(DEFAULT_TIMEZONE)
 
-    async def on_dossier_event(event: DossierEvent, tx: Tx, envelope: Envelope) -> None:
-        await service.record_notifications(tx, event, envelope, zone)
+    async def on_dossier_event(event: DossierEvent, uow: UnitOfWork[Repositories], envelope: Envelope) -> None:
+        await record_notifications(RecordNotifications.of(event, envelope, zone), uow)
 
     return [
         ConsumerSpec(name="dossiers", topics=list(TOPICS), handlers=dict.fromkeys(handled_events(), on_dossier_event))

@@ -23,11 +23,14 @@ from motcua_devstack.testing import LocalStack, consumers_joined, eventually
 from motcua_kit.events import DossierEvent, Envelope
 from motcua_kit.events.topics import NOTIFY_NOTIFICATIONS
 from motcua_kit.mongo import Document, connect, ensure_indexes
-from motcua_kit.outbox import OUTBOX_INDEXES, UnitOfWork
-from notify import sending, service, store
+from motcua_kit.outbox import OUTBOX_INDEXES
+from motcua_kit.uow import MongoUnitOfWork
+from notify import store
 from notify.clients.email import SmtpEmailClient
 from notify.clients.sms import SmsGatewayClient
 from notify.main import create_app
+from notify.service.recording import RecordNotifications, record_notifications
+from notify.service.sending import Senders, deliver
 from notify.settings import NotifySettings
 
 CODE = "000.00.06.H56-261123-0001"
@@ -173,7 +176,7 @@ def db_of(app: FastAPI) -> AsyncDatabase[Document]:
 
 async def notifications(app_or_db: FastAPI | AsyncDatabase[Document], code: str = CODE) -> list[Document]:
     db = db_of(app_or_db) if isinstance(app_or_db, FastAPI) else app_or_db
-    return await store.for_dossier(db, code)
+    return await store.Repositories(db, None).notifications.documents_for_dossier(code)
 
 
 async def settled(app: FastAPI, n: int, code: str = CODE) -> list[Document]:
@@ -196,13 +199,15 @@ async def above(read: Callable[[], float], floor: float) -> bool:
 
 
 @asynccontextmanager
-async def bare_unit_of_work(settings: NotifySettings) -> AsyncIterator[tuple[AsyncDatabase[Document], UnitOfWork]]:
+async def bare_unit_of_work(
+    settings: NotifySettings,
+) -> AsyncIterator[tuple[AsyncDatabase[Document], MongoUnitOfWork[store.Repositories]]]:
     """Notify's database without the service running: what a process that is about to die had."""
     client = connect(settings.mongo)
     try:
         db = client[settings.mongo.database]
         await ensure_indexes(db, [*OUTBOX_INDEXES, *store.INDEXES])
-        yield db, UnitOfWork(client, db, producer="notify")
+        yield db, MongoUnitOfWork(client, db, store.Repositories, producer="notify")
     finally:
         await client.close()
 
@@ -210,22 +215,23 @@ async def bare_unit_of_work(settings: NotifySettings) -> AsyncIterator[tuple[Asy
 async def record_and_die(settings: NotifySettings, event: DossierEvent, envelope: Envelope) -> int:
     """Records what ``event`` owes and dies before sending any of it; returns how many were recorded."""
     async with bare_unit_of_work(settings) as (_, uow):
-        return await uow.run(lambda tx: service.record_notifications(tx, event, envelope, ZoneInfo("Asia/Ho_Chi_Minh")))
+        return await record_notifications(RecordNotifications.of(event, envelope, ZoneInfo("Asia/Ho_Chi_Minh")), uow)
 
 
 async def send_and_die(settings: NotifySettings, event: DossierEvent, envelope: Envelope) -> str:
     """Records the one message ``event`` owes, claims it, hands it to the provider and dies before
     marking it sent; returns the provider's reference."""
-    async with bare_unit_of_work(settings) as (db, uow):
+    async with bare_unit_of_work(settings) as (_, uow):
         tz = ZoneInfo("Asia/Ho_Chi_Minh")
-        assert await uow.run(lambda tx: service.record_notifications(tx, event, envelope, tz)) == 1
-        claimed = await store.claim_due(db, datetime.now(UTC), timedelta(seconds=settings.sending_lease_seconds))
+        assert await record_notifications(RecordNotifications.of(event, envelope, tz), uow) == 1
+        lease = timedelta(seconds=settings.sending_lease_seconds)
+        claimed = await uow.repos.notifications.claim_due(datetime.now(UTC), lease)
         assert claimed is not None
         sms = SmsGatewayClient(settings.sms)
         try:
-            reference = await sending.deliver(claimed, sending.Senders(sms=sms, email=SmtpEmailClient(settings.smtp)))
+            reference = await deliver(claimed, Senders(sms=sms, email=SmtpEmailClient(settings.smtp)))
         finally:
             await sms.aclose()
-        [stuck] = await store.for_dossier(db, event.dossier_code)
+        [stuck] = await uow.repos.notifications.documents_for_dossier(event.dossier_code)
         assert stuck["status"] == "sending" and stuck["attempts"] == 1
         return reference

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from motcua_kit.events import DossierReceived
-from notify.domain.contacts import DossierContacts, normalize_phone
+from notify.domain.contacts import DossierContacts, gateway_phone
 from notify.domain.messages import OutgoingMessage, notification_id, plan
 from notify.domain.templates import default
 from notify.domain.text import sms_segments
@@ -102,7 +102,7 @@ def test_only_chosen_channels_with_an_address_get_a_message(
     ],
 )
 def test_phone_is_normalized_for_the_gateway(raw: str, normalized: str) -> None:
-    assert normalize_phone(raw) == normalized
+    assert gateway_phone(raw) == normalized
 
 
 def test_notification_id_is_deterministic_short_and_hides_the_recipient() -> None:

@@ -9,7 +9,10 @@ import pytest
 
 from motcua_kit.auth import Principal, Role
 from motcua_kit.errors import Forbidden, Invalid
-from notify.views import NotificationTotals, ReportPeriod, check_period, delivered_at, scoped_centre, totals_csv
+from motcua_kit.values import ReportPeriod
+from notify.service.views import NotificationTotals, TotalsPeriod, delivered_at, scoped_centre, totals_csv
+
+check_period = ReportPeriod.checked
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -40,7 +43,7 @@ def test_centre_staff_see_their_centre_and_auditors_any() -> None:
 
 
 def test_days_are_local_and_unknown_statuses_are_counted_as_they_are() -> None:
-    period = ReportPeriod(date(2026, 11, 20), date(2026, 11, 21), VN)
+    period = TotalsPeriod(ReportPeriod(date(2026, 11, 20), date(2026, 11, 21)), VN)
     assert period.start == datetime(2026, 11, 19, 17, tzinfo=UTC)
     assert period.end == datetime(2026, 11, 21, 17, tzinfo=UTC)
     totals = NotificationTotals(period=period, centre_code=None)

@@ -1,35 +1,30 @@
-"""Template use cases on a fake collection: previews, checks, and what the consumer reads."""
+"""Template use cases on a fake unit of work: previews, checks, and what the consumer reads."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import pytest
 
 from motcua_kit.errors import Invalid, NotFound
-from notify import service
+from motcua_kit.testing import FakeUnitOfWork
 from notify.consumers import TOPICS, consumer_specs, handled_events
 from notify.domain import rules, templates
 from notify.domain.templates import Template
+from notify.service.templates import Preview, PreviewTemplate, preview_template, template_history
+
+from .fakes import fake_repositories
 
 
-class NoEdits:
-    """A ``templates`` collection nobody edited yet."""
-
-    async def find_one(self, *args: Any, **kwargs: Any) -> None:
-        return None
+def unedited() -> FakeUnitOfWork:
+    """A unit of work whose ``templates`` nobody edited yet."""
+    return FakeUnitOfWork(fake_repositories())
 
 
-class FakeDb:
-    def __getitem__(self, name: str) -> NoEdits:
-        return NoEdits()
-
-
-DB: Any = FakeDb()
+async def previewed(key: str, channel: str, template: Template | None = None) -> Preview:
+    return await preview_template(PreviewTemplate(key, channel, template), unedited())
 
 
 async def test_preview_of_the_builtin_uses_sample_data() -> None:
-    preview = await service.preview_template(DB, "delivery_failed", "sms")
+    preview = await previewed("delivery_failed", "sms")
     assert preview.version == 1
     assert preview.message.text == (
         "Phat khong thanh cong lan 1 ket qua ho so 000.00.06.H56-261123-0001. Lan phat tiep theo: 04/12/2026. "
@@ -39,12 +34,9 @@ async def test_preview_of_the_builtin_uses_sample_data() -> None:
 
 
 async def test_preview_of_a_body_counts_segments_and_escapes_html() -> None:
-    sms = await service.preview_template(
-        DB, "result_ready", "sms", Template(text="{code} " + "x" * 150 + "{lookup_url}")
-    )
+    sms = await previewed("result_ready", "sms", Template(text="{code} " + "x" * 150 + "{lookup_url}"))
     assert sms.version is None and sms.message.segments == 2
-    mail = await service.preview_template(
-        DB,
+    mail = await previewed(
         "result_ready",
         "email",
         Template(subject="Kết quả {code}", text="Kính gửi {full_name}", html="<p>{full_name}</p>"),
@@ -55,16 +47,16 @@ async def test_preview_of_a_body_counts_segments_and_escapes_html() -> None:
 
 async def test_a_bad_body_is_refused_with_every_problem() -> None:
     with pytest.raises(Invalid) as info:
-        await service.preview_template(DB, "result_ready", "sms", Template(text="Hồ sơ {so_ho_so}"))
+        await previewed("result_ready", "sms", Template(text="Hồ sơ {so_ho_so}"))
     assert info.value.status_code == 422 and info.value.code == "invalid_template"
     assert len(info.value.details) == 3  # not GSM-7, unknown placeholder, no {code} / {lookup_url}
 
 
 async def test_unknown_template_is_not_found() -> None:
     with pytest.raises(NotFound):
-        await service.preview_template(DB, "received", "fax")
+        await previewed("received", "fax")
     with pytest.raises(NotFound):
-        await service.template_history(DB, "no_such_step", "sms")
+        await template_history("no_such_step", "sms", unedited())
 
 
 def test_samples_cover_every_placeholder() -> None:

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from notify.api.schemas import NotificationView, mask_email, mask_phone
+from motcua_kit.values import mask_email, mask_phone
+from notify.api.schemas import NotificationView
 
 
 def test_recipients_are_masked() -> None:

@@ -8,8 +8,8 @@ from typing import Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from motcua_kit.web import Runtime
-from notify import sending
+from notify.api.deps import UoW
+from notify.service.receipts import ApplyBounce, ApplySmsReceipt, apply_bounce, apply_sms_receipt
 
 router = APIRouter(prefix="/callbacks", tags=["callbacks"])
 
@@ -44,32 +44,30 @@ class OutcomeOut(BaseModel):
 
 
 @router.post("/sms", response_model=OutcomeOut)
-async def sms_receipt(body: SmsReceiptIn, rt: Runtime) -> OutcomeOut:
+async def sms_receipt(body: SmsReceiptIn, uow: UoW) -> OutcomeOut:
     """The SMS reached the handset, or could not: 409 while the message is not recorded as sent yet."""
     at = body.delivered_at or body.reported_at or datetime.now(UTC)
-    outcome = await sending.apply_sms_receipt(
-        rt.uow,
+    receipt = ApplySmsReceipt(
         client_ref=body.client_ref,
         message_id=body.message_id,
         delivered=body.status == "delivered",
         at=at,
         reason=body.reason,
     )
-    return OutcomeOut(outcome=outcome)  # type: ignore[arg-type]
+    return OutcomeOut(outcome=await apply_sms_receipt(receipt, uow))
 
 
 @router.post("/email-bounces", response_model=OutcomeOut)
-async def email_bounce(body: BounceIn, rt: Runtime, request: Request) -> OutcomeOut:
+async def email_bounce(body: BounceIn, uow: UoW, request: Request) -> OutcomeOut:
     """A hard bounce makes the e-mail undelivered (and sends the message by SMS when fallback is on);
     a soft bounce is only a delay and changes nothing."""
     if body.kind == "soft":
         return OutcomeOut(outcome="ignored")
     settings = request.app.state.settings
-    outcome = await sending.apply_bounce(
-        rt.uow,
+    bounce = ApplyBounce(
         message_id=body.message_id,
         at=body.at or datetime.now(UTC),
         reason=body.reason,
         fallback=settings.fallback_to_other_channel,
     )
-    return OutcomeOut(outcome=outcome)  # type: ignore[arg-type]
+    return OutcomeOut(outcome=await apply_bounce(bounce, uow))

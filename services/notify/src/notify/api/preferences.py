@@ -10,8 +10,8 @@ from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 
 from motcua_kit.auth import Principal, Role, require_roles
 from motcua_kit.errors import NotFound
-from motcua_kit.web import Runtime
-from notify import service
+from notify.api.deps import UoW
+from notify.service import preferences
 
 router = APIRouter(prefix="/opt-outs", tags=["opt-outs"])
 
@@ -42,15 +42,15 @@ class OptOutOut(BaseModel):
 
 
 @router.post("", response_model=OptOutOut, status_code=201)
-async def opt_out(body: OptOutIn, rt: Runtime, officer: CentreStaff) -> OptOutOut:
+async def opt_out(body: OptOutIn, uow: UoW, officer: CentreStaff) -> OptOutOut:
     """No more messages on this channel to this phone or address, from any dossier (recorded once)."""
-    await service.opt_out(rt.db, body.channel, body.recipient, by=officer.subject)
+    await preferences.opt_out(preferences.OptOut(body.channel, body.recipient, by=officer.subject), uow)
     return OptOutOut(channel=body.channel, opted_out=True)
 
 
 @router.post("/remove", response_model=OptOutOut)
-async def opt_in(body: OptOutIn, rt: Runtime, _: CentreStaff) -> OptOutOut:
+async def opt_in(body: OptOutIn, uow: UoW, _: CentreStaff) -> OptOutOut:
     """The citizen wants the messages again."""
-    if not await service.opt_in(rt.db, body.channel, body.recipient):
+    if not await preferences.opt_in(preferences.OptIn(body.channel, body.recipient), uow):
         raise NotFound("this recipient had not opted out of this channel")
     return OptOutOut(channel=body.channel, opted_out=False)

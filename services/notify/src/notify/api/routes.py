@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response
 
 from motcua_kit.auth import Principal, Role, require_roles
 from motcua_kit.web import Runtime
-from notify import service, views
+from notify.api.deps import UoW
 from notify.api.schemas import (
     NotificationReport,
     NotificationView,
@@ -20,6 +20,8 @@ from notify.api.schemas import (
     TemplateIn,
     TemplateVersionView,
 )
+from notify.service import templates, views
+from notify.service.templates import EditTemplate, PreviewTemplate
 from notify.settings import NotifySettings
 
 router = APIRouter(tags=["notifications"])
@@ -31,10 +33,10 @@ DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 
 
 @router.get("/dossiers/{code}/notifications", response_model=list[NotificationView])
-async def dossier_notifications(code: str, rt: Runtime, viewer: Viewer) -> list[NotificationView]:
+async def dossier_notifications(code: str, uow: UoW, viewer: Viewer) -> list[NotificationView]:
     """The messages owed to and sent to the citizen for a dossier, oldest first, each with its status history;
     recipients masked, bodies left out. Centre staff see their centre's dossiers, auditors all; 404 otherwise."""
-    return [NotificationView.from_doc(doc) for doc in await views.dossier_notifications(rt.db, code, viewer)]
+    return [NotificationView.from_doc(doc) for doc in await views.dossier_notifications(code, viewer, uow)]
 
 
 @router.get(
@@ -45,6 +47,7 @@ async def dossier_notifications(code: str, rt: Runtime, viewer: Viewer) -> list[
 )
 async def notification_report(
     rt: Runtime,
+    uow: UoW,
     viewer: Viewer,
     date_from: Annotated[date, Query(description="First day of the period (local date, included).")],
     date_to: Annotated[date, Query(description="Last day of the period (local date, included); 366 days at most.")],
@@ -54,9 +57,8 @@ async def notification_report(
     """Notifications created in the period, by channel, status (as it stands now), provider and local day."""
     settings = rt.settings
     zone = settings.tz if isinstance(settings, NotifySettings) else ZoneInfo(DEFAULT_TIMEZONE)
-    totals = await views.notification_totals(
-        rt.db, viewer=viewer, date_from=date_from, date_to=date_to, zone=zone, centre_code=centre_code
-    )
+    query = views.TotalsQuery(viewer=viewer, date_from=date_from, date_to=date_to, zone=zone, centre_code=centre_code)
+    totals = await views.notification_totals(query, uow)
     if output == "json":
         return NotificationReport.of(totals)
     filename = f"thong-bao-{date_from:%Y%m%d}-{date_to:%Y%m%d}.csv"
@@ -68,29 +70,28 @@ async def notification_report(
 
 
 @router.get("/templates", response_model=list[TemplateVersionView], tags=["templates"])
-async def list_templates(rt: Runtime, _: CentreAdmin) -> list[TemplateVersionView]:
+async def list_templates(uow: UoW, _: CentreAdmin) -> list[TemplateVersionView]:
     """The version in use of every (template key, channel)."""
-    return [TemplateVersionView.of(v) for v in await service.list_templates(rt.db)]
+    return [TemplateVersionView.of(v) for v in await templates.list_templates(uow)]
 
 
 @router.get("/templates/{key}/{channel}", response_model=TemplateDetail, tags=["templates"])
-async def template_detail(key: str, channel: str, rt: Runtime, _: CentreAdmin) -> TemplateDetail:
+async def template_detail(key: str, channel: str, uow: UoW, _: CentreAdmin) -> TemplateDetail:
     """The version in use, its placeholders, and every version (1 is the built-in)."""
-    return TemplateDetail.of(await service.template_history(rt.db, key, channel))
+    return TemplateDetail.of(await templates.template_history(key, channel, uow))
 
 
 @router.put("/templates/{key}/{channel}", response_model=TemplateVersionView, tags=["templates"])
-async def edit_template(
-    key: str, channel: str, body: TemplateIn, rt: Runtime, admin: CentreAdmin
-) -> TemplateVersionView:
+async def edit_template(key: str, channel: str, body: TemplateIn, uow: UoW, admin: CentreAdmin) -> TemplateVersionView:
     """Stores a new version, used from the next message on; 422 with every problem when it cannot be used."""
-    edited = await service.edit_template(rt.db, key, channel, body.to_template(), by=admin.subject)
+    edited = await templates.edit_template(EditTemplate(key, channel, body.to_template(), by=admin.subject), uow)
     return TemplateVersionView.of(edited)
 
 
 @router.post("/templates/{key}/{channel}/preview", response_model=PreviewView, tags=["templates"])
 async def preview_template(
-    key: str, channel: str, rt: Runtime, _: CentreAdmin, body: PreviewIn | None = None
+    key: str, channel: str, uow: UoW, _: CentreAdmin, body: PreviewIn | None = None
 ) -> PreviewView:
     """Renders the body sent (checked like an edit) or the version in use, with sample data."""
-    return PreviewView.of(await service.preview_template(rt.db, key, channel, body.to_template() if body else None))
+    query = PreviewTemplate(key, channel, body.to_template() if body else None)
+    return PreviewView.of(await templates.preview_template(query, uow))

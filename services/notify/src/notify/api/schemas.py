@@ -8,10 +8,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from motcua_kit.logs import mask_text
+from motcua_kit.values import mask_email, mask_phone
 from notify.domain.rules import placeholders
-from notify.domain.templates import Channel, Template
-from notify.service import Preview, TemplateVersion
-from notify.views import NotificationTotals, delivered_at
+from notify.domain.templates import Channel, Template, TemplateVersion
+from notify.service.templates import Preview
+from notify.service.views import NotificationTotals, delivered_at
 
 
 class HistoryEntry(BaseModel):
@@ -71,17 +72,6 @@ class NotificationView(BaseModel):
 
 def _masked(text: str | None) -> str | None:
     return mask_text(text) if text else text
-
-
-def mask_phone(phone: str) -> str:
-    """``0912345123`` -> ``*******123``."""
-    return "*" * max(0, len(phone) - 3) + phone[-3:]
-
-
-def mask_email(address: str) -> str:
-    """``nguyen.van.a@gmail.com`` -> ``n***@g***``."""
-    local, _, domain = address.partition("@")
-    return f"{local[:1]}***@{domain[:1]}***"
 
 
 def mask_recipient(channel: str, recipient: str) -> str:

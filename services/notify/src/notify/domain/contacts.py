@@ -2,34 +2,33 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
 from motcua_kit.events import DossierReceived, DossierSubmitted
+from motcua_kit.values import normalise_phone
 
 Channel = Literal["sms", "email"]
 
-_PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
 
-
-def normalize_phone(raw: str) -> str:
-    """Removes separators and writes ``+84``/``84`` numbers in national form (``0...``).
-
-    Anything else is kept as typed: the gateway refuses it and staff see why.
-    """
-    phone = _PHONE_SEPARATORS.sub("", raw)
-    if phone.startswith("+84"):
-        phone = phone[1:]
-    if phone.startswith("84") and len(phone) == 11:
-        phone = "0" + phone[2:]
-    return phone
+def gateway_phone(raw: str) -> str:
+    """The number as the gateway gets it: the national form (``0...``) of a Vietnamese number
+    (:func:`motcua_kit.values.normalise_phone`; intake already sends that form), anything else kept as typed:
+    the gateway refuses it and staff see why."""
+    return normalise_phone(raw) or raw
 
 
 def normalize_email(raw: str) -> str:
     return raw.strip()
+
+
+def comparable_recipient(channel: str, recipient: str) -> str:
+    """The form two recipients are compared in (opt-outs): a phone's national form, an address without case."""
+    if channel == "sms":
+        return gateway_phone(recipient.strip())
+    return normalize_email(recipient).casefold()
 
 
 def _present(raw: str | None) -> str | None:
@@ -59,7 +58,7 @@ class DossierContacts:
         return cls(
             code=event.dossier_code,
             full_name=event.applicant.full_name,
-            phone=normalize_phone(phone) if phone else None,
+            phone=gateway_phone(phone) if phone else None,
             email=normalize_email(email) if email else None,
             notify_channels=list(event.notify_channels),
             centre_code=event.centre_code,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 from notify.domain import rules
@@ -410,3 +411,19 @@ def validate(key: str, channel: Channel, template: Template) -> None:
             problems.append(f"text: an SMS must name {' and '.join('{' + p + '}' for p in missing)}")
     if problems:
         raise TemplateError(problems)
+
+
+@dataclass(frozen=True)
+class TemplateVersion:
+    """One version of a (key, channel) template: a staff edit, or the built-in (version 1)."""
+
+    key: str
+    channel: Channel
+    template: Template
+    builtin: bool
+    created_at: datetime | None = None
+    created_by: str | None = None
+
+    @classmethod
+    def builtin_of(cls, key: str, channel: Channel) -> TemplateVersion:
+        return cls(key=key, channel=channel, template=default(key, channel), builtin=True)

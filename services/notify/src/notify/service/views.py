@@ -3,8 +3,9 @@
 Scope: counter officers and centre admins see their own centre (their token's scope), auditors every
 centre. Statuses are read as stored, whatever they are: the status machine may grow.
 
-SecantusDB (the local stand-in) uses only an index's first field, so each query has one clause an
-index can serve at most; the rest is filtered here.
+SecantusDB (the local stand-in) uses only an index's first field, so each query (in :mod:`notify.store`) has
+one clause an index can serve at most; the rest is filtered here. The period is checked by
+:meth:`motcua_kit.values.ReportPeriod.checked` (at most 366 days, ``period_reversed`` / ``period_too_long``).
 """
 
 from __future__ import annotations
@@ -13,21 +14,19 @@ import csv
 import io
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, tzinfo
-
-from pymongo.asynchronous.database import AsyncDatabase
+from datetime import date, datetime, tzinfo
 
 from motcua_kit.auth import Principal, Role
-from motcua_kit.errors import Forbidden, Invalid, NotFound
+from motcua_kit.errors import Forbidden, NotFound
 from motcua_kit.mongo import Document
-from notify import store
+from motcua_kit.uow import UnitOfWork
+from motcua_kit.values import ReportPeriod
+from notify.store import Repositories
 
-MAX_PERIOD_DAYS = 366
 NO_PROVIDER = "none"
 """The provider key of notifications no provider has been tried for yet."""
 
 CENTRE_ROLES = (Role.COUNTER_OFFICER, Role.CENTRE_ADMIN)
-REPORT_FIELDS = {"_id": 0, "channel": 1, "status": 1, "provider": 1, "created_at": 1, "centre_code": 1}
 
 
 def can_see(viewer: Principal, doc: Document) -> bool:
@@ -36,12 +35,12 @@ def can_see(viewer: Principal, doc: Document) -> bool:
     return viewer.role in CENTRE_ROLES and doc.get("centre_code") == viewer.scope
 
 
-async def dossier_notifications(db: AsyncDatabase[Document], code: str, viewer: Principal) -> list[Document]:
+async def dossier_notifications(code: str, viewer: Principal, uow: UnitOfWork[Repositories]) -> list[Document]:
     """Every notification of a dossier the viewer may see, oldest first (the ``by_dossier`` index).
 
     NotFound when there is none: another centre's dossier looks the same as an unknown one.
     """
-    visible = [doc for doc in await store.for_dossier(db, code) if can_see(viewer, doc)]
+    visible = [doc for doc in await uow.repos.notifications.documents_for_dossier(code) if can_see(viewer, doc)]
     if not visible:
         raise NotFound(f"no notifications for dossier {code}", code="no_notifications")
     return visible
@@ -59,29 +58,28 @@ def delivered_at(doc: Document) -> datetime | None:
 
 
 @dataclass(frozen=True)
-class ReportPeriod:
-    first: date
-    last: date
+class TotalsPeriod:
+    """A report's whole local days (:class:`motcua_kit.values.ReportPeriod`) in the province's time zone."""
+
+    days: ReportPeriod
     zone: tzinfo
 
     @property
+    def first(self) -> date:
+        return self.days.first
+
+    @property
+    def last(self) -> date:
+        return self.days.last
+
+    @property
     def start(self) -> datetime:
-        return datetime.combine(self.first, time(), self.zone)
+        return self.days.start(self.zone)
 
     @property
     def end(self) -> datetime:
         """The first instant after the period (local midnight after its last day)."""
-        return datetime.combine(self.last + timedelta(days=1), time(), self.zone)
-
-
-def check_period(date_from: date, date_to: date) -> None:
-    if date_from > date_to:
-        raise Invalid(f"the period starts ({date_from}) after it ends ({date_to})", code="period_reversed")
-    days = (date_to - date_from).days + 1
-    if days > MAX_PERIOD_DAYS:
-        raise Invalid(
-            f"the period covers {days} days; a report covers at most {MAX_PERIOD_DAYS}", code="period_too_long"
-        )
+        return self.days.end(self.zone)
 
 
 def scoped_centre(viewer: Principal, centre_code: str | None) -> str | None:
@@ -99,7 +97,7 @@ def scoped_centre(viewer: Principal, centre_code: str | None) -> str | None:
 class NotificationTotals:
     """Counts of notifications created in a period, by each dimension and by all four at once."""
 
-    period: ReportPeriod
+    period: TotalsPeriod
     centre_code: str | None
     rows: Counter[tuple[str, str, str, str]] = field(default_factory=Counter)
     """(local day ISO, channel, status, provider) -> count."""
@@ -123,25 +121,25 @@ class NotificationTotals:
         return [(*key, n) for key, n in sorted(self.rows.items())]
 
 
-async def notification_totals(
-    db: AsyncDatabase[Document],
-    *,
-    viewer: Principal,
-    date_from: date,
-    date_to: date,
-    zone: tzinfo,
-    centre_code: str | None = None,
-) -> NotificationTotals:
+@dataclass(frozen=True)
+class TotalsQuery:
+    viewer: Principal
+    date_from: date
+    date_to: date
+    zone: tzinfo
+    centre_code: str | None = None
+
+
+async def notification_totals(query: TotalsQuery, uow: UnitOfWork[Repositories]) -> NotificationTotals:
     """Notifications created in [date_from, date_to] (local days, inclusive), counted as they stand now.
 
     One range on ``created_at`` (the ``by_day`` index), projected to the counted fields; the centre is
     filtered here.
     """
-    check_period(date_from, date_to)
-    centre = scoped_centre(viewer, centre_code)
-    totals = NotificationTotals(period=ReportPeriod(date_from, date_to, zone), centre_code=centre)
-    query = {"created_at": {"$gte": totals.period.start, "$lt": totals.period.end}}
-    async for doc in db[store.NOTIFICATIONS].find(query, REPORT_FIELDS):
+    period = TotalsPeriod(ReportPeriod.checked(query.date_from, query.date_to), query.zone)
+    centre = scoped_centre(query.viewer, query.centre_code)
+    totals = NotificationTotals(period=period, centre_code=centre)
+    for doc in await uow.repos.notifications.created_between(period.start, period.end):
         if centre is None or doc.get("centre_code") == centre:
             totals.add(doc)
     return totals
