@@ -11,8 +11,13 @@ import logging
 import pytest
 
 from motcua_devstack.standins.__main__ import build_parser
+from motcua_devstack.standins._delivery import DeliveryPolicy
 from motcua_devstack.standins._faults import RateLimiter
 from motcua_devstack.standins.carrier import (
+    STATUS_RANK,
+    CarrierState,
+    HistoryEntry,
+    OrderRequest,
     make_tracking_number,
     s10_check_digit,
     sign_webhook,
@@ -118,6 +123,50 @@ def test_s10_tracking_numbers() -> None:
 )
 def test_order_transitions(current: str, target: str, allowed: bool) -> None:
     assert (transition_error(current, target) is None) is allowed  # type: ignore[arg-type]
+
+
+def _position(entry: HistoryEntry) -> tuple[int, int]:
+    """(delivery attempt, rank in it): how postal's client orders the steps it is told about."""
+    before_delivery = entry.status in ("created", "picked_up", "in_transit")
+    return (0 if before_delivery else entry.attempt or 0), STATUS_RANK[entry.status]
+
+
+@pytest.mark.parametrize("purpose", ["delivery", "pickup"])
+def test_carrier_life_moves_forward_in_the_status_order(purpose: str) -> None:
+    state = CarrierState(
+        webhook_secret="s",
+        auto_advance=True,
+        step_delay_seconds=0.0,
+        fault_delay_seconds=0.0,
+        delivery_policy=DeliveryPolicy(),
+        failure_rate=0.5,
+        max_attempts=3,
+        seed=12,
+    )
+    party = {"name": "Nguyễn Văn Ánh", "phone": "0912345678", "address": "Số 1", "province": "Hà Nội", "commune": "X"}
+    for number in range(40):
+        request = OrderRequest.model_validate(
+            {
+                "order_number": f"ORDER-{number}",
+                "purpose": purpose,
+                "service_type": "EMS",
+                "sender": party,
+                "recipient": party,
+                "cod_amount": 0,
+                "weight_grams": 250,
+            }
+        )
+        order, _ = state.create(request)
+        while (entry := state._life_step(order)) is not None:
+            assert transition_error(order.status, entry.status) is None
+            state._record(order, entry)
+
+        *steps, last = order.history
+        assert last.status in ("delivered", "returned_to_sender")
+        positions = [_position(step) for step in steps]
+        assert positions == sorted(set(positions)), [step.status for step in order.history]
+        if last.status == "delivered":
+            assert _position(last) > positions[-1]
 
 
 def test_webhook_signature_formula() -> None:

@@ -79,15 +79,17 @@ OrderStatus = Literal[
 Purpose = Literal["pickup", "delivery"]
 FailureKind = Literal["recipient_absent", "address_problem", "refused", "other"]
 
-_RANK: dict[str, int] = {
+STATUS_RANK: dict[OrderStatus, int] = {
     "created": 0,
     "picked_up": 1,
     "in_transit": 2,
     "out_for_delivery": 3,
-    "delivery_failed": 3,
-    "delivered": 4,
-    "returned_to_sender": 4,
+    "delivery_failed": 4,
+    "delivered": 5,
+    "returned_to_sender": 5,
 }
+"""The statuses in order within one delivery attempt (postal's client reads them in this order too);
+after ``delivery_failed`` the next attempt goes ``out_for_delivery`` again."""
 _TERMINAL = frozenset({"delivered", "returned_to_sender"})
 _COUNTS_ATTEMPT = frozenset({"out_for_delivery", "delivery_failed", "delivered"})
 _HAS_FAILURE_KIND = frozenset({"delivery_failed", "returned_to_sender"})
@@ -288,14 +290,16 @@ def verify_webhook(
 def transition_error(current: OrderStatus, target: OrderStatus) -> str | None:
     """Why ``current -> target`` is not allowed, or None when it is.
 
-    Orders only move forward; a failed delivery may go out again; terminal
-    states (delivered, returned_to_sender) never change.
+    Orders only move forward (:data:`STATUS_RANK`); a failed delivery may go out
+    again (the next attempt); terminal states (delivered, returned_to_sender) never change.
     """
     if current in _TERMINAL:
         return f"order is already {current}"
     if target == "created":
         return "an order cannot go back to created"
-    if _RANK[target] < _RANK[current]:
+    if current == "delivery_failed" and target == "out_for_delivery":
+        return None
+    if STATUS_RANK[target] < STATUS_RANK[current]:
         return f"cannot move from {current} back to {target}"
     return None
 
