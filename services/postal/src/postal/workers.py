@@ -1,4 +1,5 @@
-"""Postal's background loops: carrier calls, and the scan for silent and late shipments."""
+"""Postal's background loops: carrier calls, and the scan for silent and late shipments. Each round
+works on a new unit of work (``rt.uow()``); the runtime restarts a loop that crashed."""
 
 from __future__ import annotations
 

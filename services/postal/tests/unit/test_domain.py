@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from motcua_kit.values import normalise_phone
 from motcua_worktime import WorkCalendar
-from postal.domain.addresses import AddressProblem, normalise_phone, parse_address, place_key
+from postal.domain.addresses import AddressProblem, parse_address, place_key
 from postal.domain.tracking import Report, confirmation_problem, failed_attempt, is_ahead, status_after
 from postal.domain.transit import TransitRules, add_postal_days, relation, target_date
 from postal.service.tracking import verify_signature

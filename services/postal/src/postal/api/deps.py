@@ -33,7 +33,7 @@ MaybeStaff = Annotated[Principal | None, Depends(_optional_principal)]
 
 
 def _rules(request: Request) -> Rules:
-    return request.app.state.rules  # type: ignore[no-any-return]
+    return request.app.state.rules
 
 
 RulesDep = Annotated[Rules, Depends(_rules)]

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Header, Query, Request
 
 from motcua_kit.auth import Role
 from motcua_kit.errors import Invalid
-from postal import store
 from postal.api.deps import CentreStaff, IdempotencyKey, MaybeStaff, Partner, RulesDep, Signer, Staff, UoW
 from postal.api.schemas import (
     HandoverIn,
@@ -27,7 +26,6 @@ from postal.api.schemas import (
 from postal.domain.addresses import PostalAddress
 from postal.domain.tracking import Proof, Report
 from postal.service import deliveries, handovers, pickups, tracking, views
-from postal.service.common import shipment_for
 
 router = APIRouter()
 
@@ -38,17 +36,16 @@ router = APIRouter()
 @router.get("/deliveries/{code}", response_model=ShipmentOut, tags=["deliveries"])
 async def get_delivery(code: str, uow: UoW, viewer: Staff) -> ShipmentOut:
     """The postal delivery of a dossier's result, with its tracking history."""
-    doc = await shipment_for(uow.repos.db, store.delivery_id(code), viewer, f"postal delivery for dossier {code}")
-    return ShipmentOut.of(doc)
+    return ShipmentOut.of(await views.delivery(uow, code, viewer))
 
 
 @router.put("/deliveries/{code}/recipient", response_model=ShipmentOut, tags=["deliveries"])
 async def correct_recipient(code: str, body: RecipientIn, uow: UoW, officer: CentreStaff) -> ShipmentOut:
     """Fix the recipient's address or phone before the carrier has the shipment; a refused order is placed again."""
-    doc = await deliveries.correct_recipient(
-        uow, code=code, viewer=officer, address=body.address, phone=body.phone, name=body.name
+    command = deliveries.CorrectRecipient(
+        dossier_code=code, viewer=officer, address=body.address, phone=body.phone, name=body.name
     )
-    return ShipmentOut.of(doc)
+    return ShipmentOut.of(await deliveries.correct_recipient(command, uow))
 
 
 @router.get("/shipments", response_model=list[ShipmentOut], tags=["deliveries"])
@@ -62,10 +59,10 @@ async def list_shipments(
     late: bool | None = None,
 ) -> list[ShipmentOut]:
     """Shipments of the viewer's centre (or partner), newest change first, at most 500."""
-    docs = await views.list_shipments(
+    shipments = await views.list_shipments(
         uow, viewer, rules, centre_code=centre_code, purpose=purpose, status=status, late=late
     )
-    return [ShipmentOut.of(d) for d in docs]
+    return [ShipmentOut.of(s) for s in shipments]
 
 
 @router.get("/manifest", response_model=ManifestOut, tags=["handovers"])
@@ -100,14 +97,13 @@ async def request_pickup(
         content=body.content,
         note=body.note,
     )
-    doc = await pickups.request_pickup(uow, order, rules=rules, requested_by=staff, idempotency_key=idempotency_key)
-    return ShipmentOut.of(doc)
+    command = pickups.RequestPickup(order, requested_by=staff, idempotency_key=idempotency_key)
+    return ShipmentOut.of(await pickups.request_pickup(command, uow, rules=rules))
 
 
 @router.get("/pickups/{pickup_id}", response_model=ShipmentOut, tags=["pickups"])
 async def get_pickup(pickup_id: str, uow: UoW, viewer: Staff) -> ShipmentOut:
-    doc = await shipment_for(uow.repos.db, store.pickup_shipment_id(pickup_id), viewer, f"pickup {pickup_id}")
-    return ShipmentOut.of(doc)
+    return ShipmentOut.of(await views.pickup(uow, pickup_id, viewer))
 
 
 # --- hand-over minutes -----------------------------------------------------------------------------
@@ -116,8 +112,7 @@ async def get_pickup(pickup_id: str, uow: UoW, viewer: Staff) -> ShipmentOut:
 @router.post("/handovers", response_model=HandoverOut, status_code=201, tags=["handovers"])
 async def prepare_handover(body: HandoverIn, uow: UoW, signer: Signer, rules: RulesDep) -> HandoverOut:
     """Minutes listing results handed to the post, or collected dossiers handed in; the other side confirms."""
-    doc = await handovers.prepare(
-        uow,
+    command = handovers.PrepareHandover(
         principal=signer,
         kind=body.kind,
         centre_code=body.centre_code,
@@ -128,9 +123,8 @@ async def prepare_handover(body: HandoverIn, uow: UoW, signer: Signer, rules: Ru
         ],
         signer_name=body.signer_name,
         note=body.note,
-        rules=rules,
     )
-    return HandoverOut.of(doc)
+    return HandoverOut.of(await handovers.prepare(command, uow, rules=rules))
 
 
 @router.get("/handovers/{handover_id}", response_model=HandoverOut, tags=["handovers"])
@@ -141,17 +135,15 @@ async def get_handover(handover_id: str, uow: UoW, viewer: Staff) -> HandoverOut
 @router.post("/handovers/{handover_id}/confirm", response_model=HandoverOut, tags=["handovers"])
 async def confirm_handover(handover_id: str, body: SignIn, uow: UoW, signer: Signer, rules: RulesDep) -> HandoverOut:
     """The other side signs: results are handed to the post, collected dossiers registered at reception."""
-    doc = await handovers.confirm(
-        uow, handover_id=handover_id, principal=signer, signer_name=body.signer_name, rules=rules
-    )
-    return HandoverOut.of(doc)
+    command = handovers.ConfirmHandover(handover_id, principal=signer, signer_name=body.signer_name)
+    return HandoverOut.of(await handovers.confirm(command, uow, rules=rules))
 
 
 @router.post("/handovers/{handover_id}/reject", response_model=HandoverOut, tags=["handovers"])
 async def reject_handover(handover_id: str, body: RejectIn, uow: UoW, signer: Signer) -> HandoverOut:
     """The papers do not match the minutes: nothing changes hands, the shipments can go on new minutes."""
-    doc = await handovers.reject(uow, handover_id=handover_id, principal=signer, reason=body.reason)
-    return HandoverOut.of(doc)
+    command = handovers.RejectHandover(handover_id, principal=signer, reason=body.reason)
+    return HandoverOut.of(await handovers.reject(command, uow))
 
 
 # --- the postal partner ----------------------------------------------------------------------------
@@ -164,10 +156,10 @@ async def partner_day(
     """The partner's round: collections booked, results to take from the centre, deliveries to make."""
     d = await views.partner_day(uow, partner, rules, centre_code=centre_code, day=day)
     return PartnerDayOut(
-        date=d["date"],
-        collections=[ShipmentOut.of(x) for x in d["collections"]],
-        results_to_take=[ShipmentOut.of(x) for x in d["results_to_take"]],
-        deliveries=[ShipmentOut.of(x) for x in d["deliveries"]],
+        date=d.date,
+        collections=[ShipmentOut.of(x) for x in d.collections],
+        results_to_take=[ShipmentOut.of(x) for x in d.results_to_take],
+        deliveries=[ShipmentOut.of(x) for x in d.deliveries],
     )
 
 
@@ -187,15 +179,10 @@ async def partner_report(
         failure_kind=body.failure_kind,
         proof=proof,
     )
-    outcome = await tracking.report_by_partner(
-        uow,
-        tracking_number=tracking_number,
-        report_id=body.report_id,
-        report=report,
-        partner_scope=partner.scope,
-        rules=rules,
+    command = tracking.PartnerReport(
+        tracking_number=tracking_number, report_id=body.report_id, report=report, partner_scope=partner.scope
     )
-    return OutcomeOut(outcome=outcome)  # type: ignore[arg-type]
+    return OutcomeOut(outcome=await tracking.report_by_partner(command, uow, rules=rules))
 
 
 # --- carrier callbacks -----------------------------------------------------------------------------
@@ -220,4 +207,4 @@ async def carrier_webhook(
         tolerance_seconds=s.webhook_tolerance_seconds,
         rules=rules,
     )
-    return OutcomeOut(outcome=outcome)  # type: ignore[arg-type]
+    return OutcomeOut(outcome=outcome)

@@ -7,6 +7,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from postal.domain.handovers import HandoverMinutes
+from postal.domain.shipment import Shipment
+
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, min_length=9, max_length=20)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
 Place = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
@@ -52,7 +55,7 @@ class PickupIn(BaseModel):
     delivery_address: str | None = Field(
         default=None, max_length=500, description="Defaults to the collection address."
     )
-    notify_channels: list[Literal["sms", "email"]] = Field(default_factory=lambda: ["sms"], max_length=2)
+    notify_channels: list[Literal["sms", "email"]] = Field(default_factory=lambda: ["sms"], max_length=2)  # type: ignore[arg-type]
     content: str | None = Field(default=None, max_length=2000)
     note: str | None = Field(default=None, max_length=500, description="For the postal worker.")
 
@@ -107,8 +110,8 @@ class ShipmentOut(BaseModel):
     history: list[HistoryOut] = []
 
     @classmethod
-    def of(cls, doc: dict[str, Any]) -> ShipmentOut:
-        return cls.model_validate({**doc, "id": doc["_id"]})
+    def of(cls, shipment: Shipment) -> ShipmentOut:
+        return cls.model_validate(shipment.as_dict())
 
 
 class RecipientIn(BaseModel):
@@ -180,8 +183,8 @@ class HandoverOut(BaseModel):
     note: str | None = None
 
     @classmethod
-    def of(cls, doc: dict[str, Any]) -> HandoverOut:
-        return cls.model_validate({**doc, "id": doc["_id"]})
+    def of(cls, minutes: HandoverMinutes) -> HandoverOut:
+        return cls.model_validate(minutes.as_dict())
 
 
 class ProofIn(BaseModel):

@@ -20,7 +20,7 @@ import stamina
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from postal import metrics
-from postal.domain.tracking import Proof, Report
+from postal.domain.tracking import CarrierStatus, FailureKind, Proof, Report
 
 T = TypeVar("T")
 
@@ -91,13 +91,11 @@ class CarrierStep(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     event_id: str
-    status: Literal[
-        "created", "picked_up", "in_transit", "out_for_delivery", "delivered", "delivery_failed", "returned_to_sender"
-    ]
+    status: CarrierStatus
     at: datetime
     attempt: int | None = None
     reason: str | None = None
-    failure_kind: Literal["recipient_absent", "address_problem", "refused", "other"] | None = None
+    failure_kind: FailureKind | None = None
     proof: dict[str, Any] | None = None
 
     def report(self) -> Report:

@@ -71,17 +71,3 @@ def place_key(name: str) -> str:
     value = value.replace("đ", "d")
     stripped = "".join(c for c in unicodedata.normalize("NFD", value) if not unicodedata.combining(c))
     return re.sub(r"[^a-z0-9]", "", stripped)
-
-
-def normalise_phone(raw: str | None) -> str | None:
-    """The national form of a Vietnamese phone number (spaces, dots, dashes and +84 removed), or None."""
-    if not raw:
-        return None
-    digits = re.sub(r"[\s.\-()]", "", raw)
-    if digits.startswith("+84"):
-        digits = "0" + digits[3:]
-    elif digits.startswith("84") and len(digits) in (11, 12):
-        digits = "0" + digits[2:]
-    if re.fullmatch(r"0[35789]\d{8}", digits) or re.fullmatch(r"02\d{9}", digits):
-        return digits
-    return None

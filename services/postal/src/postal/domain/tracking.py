@@ -20,7 +20,7 @@ CarrierStatus = Literal[
 ]
 FailureKind = Literal["recipient_absent", "address_problem", "refused", "other"]
 
-_RANK: dict[str, int] = {
+STATUS_RANK: dict[str, int] = {
     "created": 0,
     "picked_up": 1,
     "in_transit": 2,
@@ -29,6 +29,9 @@ _RANK: dict[str, int] = {
     "delivered": 5,
     "returned_to_sender": 5,
 }
+"""The carrier's statuses in order within one delivery attempt: a failed attempt comes after going out for
+delivery, and the next attempt (attempt + 1) goes out again. The one definition for the client and the
+shipment; the carrier stand-in is checked against it by a test."""
 FINAL = frozenset({"delivered", "returned_to_sender"})
 
 # Postal's own statuses around the carrier's: before the order, and the hand-overs at the centre.
@@ -61,7 +64,7 @@ class Report:
 def _position(status: str, attempt: int | None) -> tuple[int, int]:
     """(delivery attempt, rank of the step in it); the steps before the first attempt are attempt 0."""
     before_delivery = status in ("created", "picked_up", "in_transit")
-    return (0 if before_delivery else attempt or 0), _RANK[status]
+    return (0 if before_delivery else attempt or 0), STATUS_RANK[status]
 
 
 def is_ahead(report: Report, known_status: str | None, known_attempt: int | None) -> bool:

@@ -2,156 +2,103 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from motcua_kit.auth import Principal
-from motcua_kit.errors import Conflict, Invalid
-from motcua_kit.events import DossierReceived, DossierResolved, ResultDeliveryPlanned
-from motcua_kit.mongo import Document
-from postal import store
-from postal.domain.addresses import AddressProblem, normalise_phone, parse_address
-from postal.service.common import Rules, address_doc, history_entry, now_utc, shipment_for, task, transaction
+from motcua_kit.errors import NotFound
+from motcua_kit.uow import use_case
+from postal.domain.shipment import Shipment, delivery_id
+from postal.service.common import Rules, can_see, now_utc
 from postal.store import UoW
 
 
-async def plan(uow: UoW, event: DossierReceived, rules: Rules) -> bool:
+@dataclass(frozen=True)
+class PlanDelivery:
+    """A dossier was received (DossierReceived)."""
+
+    dossier_code: str
+    centre_code: str
+    return_channel: str
+    recipient_name: str
+    recipient_phone: str | None
+    address_text: str
+    appointment_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RecordResolution:
+    """A dossier was resolved (DossierResolved)."""
+
+    dossier_code: str
+    resolved_at: datetime
+
+
+@dataclass(frozen=True)
+class CorrectRecipient:
+    dossier_code: str
+    viewer: Principal
+    address: str
+    phone: str | None = None
+    name: str | None = None
+
+
+@use_case
+async def plan(cmd: PlanDelivery, uow: UoW, *, rules: Rules) -> Shipment | None:
     """A citizen who chose return by post gets a delivery planned now, ordered once the dossier is
     resolved. Dossiers returned at the counter are none of postal's business."""
-    if event.return_channel != "post":
-        return False
-    shipment_id = store.delivery_id(event.dossier_code)
-    if await uow.repos.db[store.SHIPMENTS].find_one({"_id": shipment_id}, {"_id": 1}, session=uow.repos.session):
-        return False
-    now = now_utc()
-    text = event.delivery_address or event.applicant.address or ""
-    recipient: Document = {
-        "name": event.applicant.full_name,
-        "phone": normalise_phone(event.applicant.phone),
-        "text": text,
-    }
-    problem = None
-    try:
-        recipient["address"] = address_doc(parse_address(text))
-    except AddressProblem as exc:
-        problem = {"kind": "address_problem", "reason": str(exc), "at": now}
-    if recipient["phone"] is None:
-        problem = problem or {"kind": "no_phone", "reason": "the applicant gave no valid phone number", "at": now}
-    resolved = await uow.repos.db[store.RESOLUTIONS].find_one({"_id": event.dossier_code}, session=uow.repos.session)
-    status = "awaiting_result"
-    if resolved is not None:  # the resolution was read before the receipt
-        status = "order_rejected" if problem else "ordering"
-    doc: Document = {
-        "_id": shipment_id,
-        "purpose": "delivery",
-        "dossier_code": event.dossier_code,
-        "centre_code": event.centre_code,
-        "carrier": rules.carrier,
-        "partner": rules.partner,
-        "status": status,
-        "open": True,
-        "recipient": recipient,
-        "problem": problem,
-        "task": task("create_order", now) if status == "ordering" else None,
-        "cod_amount_vnd": 0,
-        "appointment_at": event.appointment_at,
-        "resolved_at": resolved["resolved_at"] if resolved else None,
-        "failures": 0,
-        "late": False,
-        "planned_at": now,
-        "updated_at": now,
-        "history": [history_entry(status, now, "reception")],
-    }
-    await uow.repos.db[store.SHIPMENTS].insert_one(doc, session=uow.repos.session)
-    uow.publish(
-        ResultDeliveryPlanned(
-            dossier_code=event.dossier_code, centre_code=event.centre_code, destination=text, planned_at=now
+    if cmd.return_channel != "post":
+        return None
+    async with uow:
+        if await uow.repos.shipments.exists(delivery_id(cmd.dossier_code)):
+            return None
+        shipment, events = Shipment.plan_delivery(
+            dossier_code=cmd.dossier_code,
+            centre_code=cmd.centre_code,
+            carrier=rules.carrier,
+            partner=rules.partner,
+            name=cmd.recipient_name,
+            phone=cmd.recipient_phone,
+            address_text=cmd.address_text,
+            appointment_at=cmd.appointment_at,
+            # The resolution may have been read before the receipt (cross-topic order is not kept).
+            resolved_at=await uow.repos.resolutions.resolved_at(cmd.dossier_code),
+            now=now_utc(),
         )
-    )
-    return True
+        await uow.repos.shipments.add(shipment)
+        uow.publish(*events)
+        await uow.commit()
+    return shipment
 
 
-async def on_resolved(uow: UoW, event: DossierResolved) -> bool:
+@use_case
+async def record_resolution(cmd: RecordResolution, uow: UoW) -> bool:
     """The result is ready: order the shipment once, however many times the resolution arrives."""
-    shipment = await uow.repos.db[store.SHIPMENTS].find_one(
-        {"_id": store.delivery_id(event.dossier_code)}, session=uow.repos.session
-    )
-    if shipment is None:
-        # Counter return, or the receipt is not read yet: remember the resolution for ``plan``.
-        await uow.repos.db[store.RESOLUTIONS].update_one(
-            {"_id": event.dossier_code},
-            {"$setOnInsert": {"resolved_at": event.resolved_at, "created_at": now_utc()}},
-            upsert=True,
-            session=uow.repos.session,
-        )
-        return False
-    if shipment["status"] != "awaiting_result":
-        return False
-    now = now_utc()
-    status = "order_rejected" if shipment.get("problem") else "ordering"
-    await uow.repos.db[store.SHIPMENTS].update_one(
-        {"_id": shipment["_id"]},
-        {
-            "$set": {
-                "status": status,
-                "resolved_at": event.resolved_at,
-                "task": None if shipment.get("problem") else task("create_order", now),
-                "updated_at": now,
-            },
-            "$push": {"history": history_entry(status, now, "processing")},
-        },
-        session=uow.repos.session,
-    )
-    return True
+    async with uow:
+        shipment = await uow.repos.shipments.get(delivery_id(cmd.dossier_code))
+        if shipment is None:
+            # Counter return, or the receipt is not read yet: remember the resolution for ``plan``.
+            await uow.repos.resolutions.remember(cmd.dossier_code, cmd.resolved_at, now_utc())
+            changed = False
+        else:
+            changed = shipment.resolve(cmd.resolved_at, now_utc())
+            if changed:
+                await uow.repos.shipments.save(shipment)
+        await uow.commit()
+    return changed
 
 
-async def correct_recipient(
-    uow: UoW,
-    *,
-    code: str,
-    viewer: Principal,
-    address: str,
-    phone: str | None,
-    name: str | None,
-) -> Document:
+@use_case
+async def correct_recipient(cmd: CorrectRecipient, uow: UoW) -> Shipment:
     """An officer fixes the recipient of a delivery the carrier has not accepted yet; a refused order
     is ordered again."""
-    shipment = await shipment_for(uow.repos.db, store.delivery_id(code), viewer, f"postal delivery for dossier {code}")
-    try:
-        parsed = address_doc(parse_address(address))
-    except AddressProblem as exc:
-        raise Invalid(str(exc), code="address_problem") from exc
-    normalised = normalise_phone(phone) if phone is not None else shipment["recipient"].get("phone")
-    if phone is not None and normalised is None:
-        raise Invalid("phone must be a Vietnamese phone number, like 0905123456", code="invalid_phone")
-    if normalised is None:
-        raise Invalid("the recipient has no valid phone number: give one", code="invalid_phone")
-
-    async def work(uow: UoW) -> Document:
-        current = await uow.repos.db[store.SHIPMENTS].find_one({"_id": shipment["_id"]}, session=uow.repos.session)
-        assert current is not None
-        if current["status"] not in ("awaiting_result", "ordering", "order_rejected"):
-            raise Conflict(
-                f"the carrier already has this shipment (status {current['status']}); its address can no longer change",
-                code="already_ordered",
-            )
-        now = now_utc()
-        changes: Document = {
-            "recipient.address": parsed,
-            "recipient.text": address,
-            "recipient.phone": normalised,
-            "problem": None,
-            "updated_at": now,
-        }
-        if name:
-            changes["recipient.name"] = name
-        if current["status"] == "order_rejected" or (current["status"] == "ordering" and current.get("task") is None):
-            changes |= {"status": "ordering", "task": task("create_order", now)}
-        await uow.repos.db[store.SHIPMENTS].update_one(
-            {"_id": current["_id"]},
-            {
-                "$set": changes,
-                "$push": {"history": history_entry("recipient_corrected", now, "centre", by=viewer.subject)},
-            },
-            session=uow.repos.session,
+    async with uow:
+        shipment = await uow.repos.shipments.get(delivery_id(cmd.dossier_code))
+        if shipment is None or not can_see(cmd.viewer, shipment):
+            raise NotFound(f"no postal delivery for dossier {cmd.dossier_code}")
+        shipment.correct_recipient(
+            address_text=cmd.address, phone=cmd.phone, name=cmd.name, by=cmd.viewer.subject, now=now_utc()
         )
-        return await uow.repos.db[store.SHIPMENTS].find_one({"_id": current["_id"]}, session=uow.repos.session) or {}
-
-    return await transaction(uow, work)
+        await uow.repos.shipments.save(shipment)
+        await uow.commit()
+    return shipment

@@ -10,36 +10,17 @@ signed, reception registers each dossier with the clock starting now (PickupHand
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import Any
 
 from motcua_kit.auth import Principal, Role
-from motcua_kit.errors import Conflict, Forbidden, Invalid, NotFound
-from motcua_kit.events import PickupHandedOver, ResultHandedToPost
-from motcua_kit.events.postal import HandedOverDocument
-from motcua_kit.events.reception import Applicant
-from motcua_kit.mongo import Document
-from postal import store
-from postal.domain.tracking import confirmation_problem, party_of
-from postal.service.common import (
-    Rules,
-    can_see,
-    check_partner,
-    history_entry,
-    load_calendar,
-    local_day,
-    now_utc,
-    target_for,
-    transaction,
-)
+from motcua_kit.errors import Forbidden, Invalid, NotFound
+from motcua_kit.uow import use_case
+from postal.domain.handovers import HandoverMinutes
+from postal.domain.shipment import HandoverKind, Pickup, local_day
+from postal.domain.tracking import party_of
+from postal.service.common import Rules, can_see, check_partner, load_calendar, now_utc
 from postal.store import UoW
-
-Kind = Literal["result", "pickup"]
-HANDABLE = {
-    "result": ("created", "picked_up", "in_transit"),
-    "pickup": ("created", "picked_up", "in_transit", "arrived"),
-}
 
 
 @dataclass(frozen=True)
@@ -47,6 +28,31 @@ class PickupItem:
     pickup_id: str
     documents: list[dict[str, Any]]
     fees_collected_vnd: int = 0
+
+
+@dataclass(frozen=True)
+class PrepareHandover:
+    principal: Principal
+    kind: HandoverKind
+    centre_code: str | None = None
+    tracking_numbers: list[str] = field(default_factory=list)
+    pickups: list[PickupItem] = field(default_factory=list)
+    signer_name: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class ConfirmHandover:
+    handover_id: str
+    principal: Principal
+    signer_name: str | None = None
+
+
+@dataclass(frozen=True)
+class RejectHandover:
+    handover_id: str
+    principal: Principal
+    reason: str
 
 
 def _centre_of(principal: Principal, centre_code: str | None, rules: Rules) -> str:
@@ -60,7 +66,7 @@ def _centre_of(principal: Principal, centre_code: str | None, rules: Rules) -> s
     return principal.scope
 
 
-def _signer(principal: Principal, name: str | None) -> Document:
+def _signer(principal: Principal, name: str | None) -> dict[str, Any]:
     return {
         "subject": principal.subject,
         "role": principal.role.value,
@@ -68,58 +74,38 @@ def _signer(principal: Principal, name: str | None) -> Document:
     }
 
 
-async def prepare(
-    uow: UoW,
-    *,
-    principal: Principal,
-    kind: Kind,
-    centre_code: str | None,
-    tracking_numbers: list[str],
-    pickups: list[PickupItem],
-    signer_name: str | None,
-    note: str | None,
-    rules: Rules,
-) -> Document:
-    centre = _centre_of(principal, centre_code, rules)
-    if kind == "result" and (not tracking_numbers or pickups):
+@use_case
+async def prepare(cmd: PrepareHandover, uow: UoW, *, rules: Rules) -> HandoverMinutes:
+    kind, principal = cmd.kind, cmd.principal
+    centre = _centre_of(principal, cmd.centre_code, rules)
+    if kind == "result" and (not cmd.tracking_numbers or cmd.pickups):
         raise Invalid("minutes of results list tracking_numbers (and no pickups)", code="invalid_minutes")
-    if kind == "pickup" and (not pickups or tracking_numbers):
+    if kind == "pickup" and (not cmd.pickups or cmd.tracking_numbers):
         raise Invalid("minutes of collections list pickups (and no tracking_numbers)", code="invalid_minutes")
     ids = (
-        [("tracking_number", t) for t in tracking_numbers]
+        [("tracking_number", t) for t in cmd.tracking_numbers]
         if kind == "result"
-        else [("pickup_id", p.pickup_id) for p in pickups]
+        else [("pickup_id", p.pickup_id) for p in cmd.pickups]
     )
     if len({v for _, v in ids}) != len(ids):
         raise Invalid("a shipment is listed twice", code="invalid_minutes")
     now = now_utc()
     handover_id = f"BBGN{now:%y%m%d}{secrets.token_hex(3).upper()}"
     purpose = "delivery" if kind == "result" else "pickup"
-
-    async def work(uow: UoW) -> Document:
-        items: list[Document] = []
-        for (field, value), extra in zip(ids, pickups or [None] * len(ids), strict=True):
-            shipment = await uow.repos.db[store.SHIPMENTS].find_one(
-                {field: value, "purpose": purpose}, session=uow.repos.session
-            )
-            if shipment is None or shipment["centre_code"] != centre:
+    extras: list[PickupItem | None] = list(cmd.pickups) if cmd.pickups else [None] * len(ids)
+    async with uow:
+        items: list[dict[str, Any]] = []
+        for (field_name, value), extra in zip(ids, extras, strict=True):
+            shipment = await uow.repos.shipments.by_reference(purpose, field_name, value)
+            if shipment is None or shipment.centre_code != centre:
                 raise NotFound(
                     f"no {'result shipment' if kind == 'result' else 'collection'} {value} at centre {centre}"
                 )
-            if shipment.get("handover_id") or shipment.get("handed_over_at"):
-                raise Conflict(
-                    f"{value} is already on hand-over minutes {shipment.get('handover_id')}", code="already_listed"
-                )
-            if shipment["status"] not in HANDABLE[kind]:
-                raise Conflict(
-                    f"{value} cannot be handed over: its status is {shipment['status']}", code="not_handable"
-                )
-            await uow.repos.db[store.SHIPMENTS].update_one(
-                {"_id": shipment["_id"]}, {"$set": {"handover_id": handover_id}}, session=uow.repos.session
-            )
-            item: Document = {"shipment_id": shipment["_id"], "tracking_number": shipment.get("tracking_number")}
+            shipment.put_on_minutes(handover_id, kind)
+            await uow.repos.shipments.save(shipment)
+            item: dict[str, Any] = {"shipment_id": shipment.id, "tracking_number": shipment.tracking_number}
             if kind == "result":
-                item["dossier_code"] = shipment["dossier_code"]
+                item["dossier_code"] = shipment.dossier_code
             else:
                 assert extra is not None
                 item |= {
@@ -128,141 +114,74 @@ async def prepare(
                     "fees_collected_vnd": extra.fees_collected_vnd,
                 }
             items.append(item)
-        doc: Document = {
-            "_id": handover_id,
-            "kind": kind,
-            "centre_code": centre,
-            "partner": rules.partner,
-            "status": "awaiting_confirmation",
-            "items": items,
-            "prepared_by": {**_signer(principal, signer_name), "party": party_of(principal.role.value)},
-            "prepared_at": now,
-            "note": note,
-        }
-        await uow.repos.db[store.HANDOVERS].insert_one(doc, session=uow.repos.session)
-        return doc
-
-    return await transaction(uow, work)
+        minutes = HandoverMinutes(
+            id=handover_id,
+            kind=kind,
+            centre_code=centre,
+            partner=rules.partner,
+            items=items,
+            prepared_by={**_signer(principal, cmd.signer_name), "party": party_of(principal.role.value)},
+            prepared_at=now,
+            note=cmd.note,
+        )
+        await uow.repos.handovers.add(minutes)
+        await uow.commit()
+    return minutes
 
 
-async def get(uow: UoW, handover_id: str, viewer: Principal) -> Document:
-    doc = await uow.repos.db[store.HANDOVERS].find_one({"_id": handover_id})
-    if doc is None or not can_see(viewer, doc):
+async def get(uow: UoW, handover_id: str, viewer: Principal) -> HandoverMinutes:
+    minutes = await uow.repos.handovers.get(handover_id)
+    if minutes is None or not can_see(viewer, minutes):
         raise NotFound(f"no hand-over minutes {handover_id}")
-    return doc
+    return minutes
 
 
-async def confirm(
-    uow: UoW, *, handover_id: str, principal: Principal, signer_name: str | None, rules: Rules
-) -> Document:
-    async def work(uow: UoW) -> Document:
-        doc = await uow.repos.db[store.HANDOVERS].find_one({"_id": handover_id}, session=uow.repos.session)
-        if doc is None or not can_see(principal, doc):
-            raise NotFound(f"no hand-over minutes {handover_id}")
-        if doc["status"] != "awaiting_confirmation":
-            raise Conflict(f"these minutes are {doc['status']} already", code="minutes_closed")
-        problem = confirmation_problem(doc["prepared_by"]["party"], party_of(principal.role.value))
-        if problem:
-            raise Forbidden(problem)
+@use_case
+async def confirm(cmd: ConfirmHandover, uow: UoW, *, rules: Rules) -> HandoverMinutes:
+    """The other side signs: results are handed to the post, collected dossiers to the centre."""
+    principal = cmd.principal
+    async with uow:
+        minutes = await uow.repos.handovers.get(cmd.handover_id)
+        if minutes is None or not can_see(principal, minutes):
+            raise NotFound(f"no hand-over minutes {cmd.handover_id}")
         now = now_utc()
-        confirmed_by = {**_signer(principal, signer_name), "party": party_of(principal.role.value)}
-        signers = {doc["prepared_by"]["party"]: doc["prepared_by"], confirmed_by["party"]: confirmed_by}
-        calendar = await load_calendar(uow.repos.db, uow.repos.session)
-        for item in doc["items"]:
-            shipment = await uow.repos.db[store.SHIPMENTS].find_one(
-                {"_id": item["shipment_id"]}, session=uow.repos.session
-            )
+        signer = {**_signer(principal, cmd.signer_name), "party": party_of(principal.role.value)}
+        signers = minutes.confirm(signer, now)
+        calendar = await load_calendar(uow.repos.calendar)
+        for item in minutes.items:
+            shipment = await uow.repos.shipments.get(item["shipment_id"])
             assert shipment is not None
-            if doc["kind"] == "result":
-                await _result_handed(uow, shipment, now, local_day(calendar, now), rules)
+            if minutes.kind == "result":
+                events = shipment.hand_to_post(j=local_day(calendar, now), transit=rules.transit, now=now)
             else:
-                await _pickup_handed(uow, shipment, item, now, signers)
-        await uow.repos.db[store.HANDOVERS].update_one(
-            {"_id": handover_id},
-            {"$set": {"status": "signed", "confirmed_by": confirmed_by, "confirmed_at": now}},
-            session=uow.repos.session,
-        )
-        return {**doc, "status": "signed", "confirmed_by": confirmed_by, "confirmed_at": now}
-
-    return await transaction(uow, work)
-
-
-async def _result_handed(uow: UoW, shipment: Document, now: datetime, today: Any, rules: Rules) -> None:
-    target = shipment.get("target_date") or target_for(shipment, today, rules)
-    changes: Document = {"handed_over_at": now, "target_date": target, "updated_at": now}
-    if shipment["status"] == "created":
-        changes["status"] = "handed_to_post"
-    await uow.repos.db[store.SHIPMENTS].update_one(
-        {"_id": shipment["_id"]},
-        {"$set": changes, "$push": {"history": history_entry("handed_to_post", now, "handover")}},
-        session=uow.repos.session,
-    )
-    uow.publish(
-        ResultHandedToPost(
-            dossier_code=shipment["dossier_code"],
-            tracking_number=shipment["tracking_number"],
-            handed_over_at=now,
-            target_date=target,  # type: ignore[arg-type]
-        )
-    )
+                assert isinstance(shipment, Pickup)
+                events = shipment.hand_over(
+                    documents=item["documents"],
+                    fees_collected_vnd=item.get("fees_collected_vnd", 0),
+                    officer=signers["centre"]["subject"],
+                    postal_worker=signers["postal"]["name"],
+                    now=now,
+                )
+            await uow.repos.shipments.save(shipment)
+            uow.publish(*events)
+        await uow.repos.handovers.save(minutes)
+        await uow.commit()
+    return minutes
 
 
-async def _pickup_handed(
-    uow: UoW, shipment: Document, item: Document, now: datetime, signers: dict[str, Document]
-) -> None:
-    p = shipment["pickup"]
-    await uow.repos.db[store.SHIPMENTS].update_one(
-        {"_id": shipment["_id"]},
-        {
-            "$set": {"status": "handed_over", "handed_over_at": now, "open": False, "task": None, "updated_at": now},
-            "$push": {"history": history_entry("handed_over", now, "handover")},
-        },
-        session=uow.repos.session,
-    )
-    uow.publish(
-        PickupHandedOver(
-            pickup_id=shipment["pickup_id"],
-            centre_code=shipment["centre_code"],
-            procedure_code=p["procedure_code"],
-            applicant=Applicant.model_validate(p["applicant"]),
-            documents=[HandedOverDocument.model_validate(d) for d in item["documents"]],
-            return_channel=p["return_channel"],
-            delivery_address=p.get("delivery_address"),
-            notify_channels=p.get("notify_channels", []),
-            content=p.get("content"),
-            handed_over_at=now,
-            officer=signers["centre"]["subject"],
-            postal_worker=signers["postal"]["name"],
-            fees_collected_vnd=item.get("fees_collected_vnd", 0),
-        )
-    )
-
-
-async def reject(uow: UoW, *, handover_id: str, principal: Principal, reason: str) -> Document:
+@use_case
+async def reject(cmd: RejectHandover, uow: UoW) -> HandoverMinutes:
     """The other side does not sign (the papers do not match the list): the shipments are free again."""
-
-    async def work(uow: UoW) -> Document:
-        doc = await uow.repos.db[store.HANDOVERS].find_one({"_id": handover_id}, session=uow.repos.session)
-        if doc is None or not can_see(principal, doc):
-            raise NotFound(f"no hand-over minutes {handover_id}")
-        if doc["status"] != "awaiting_confirmation":
-            raise Conflict(f"these minutes are {doc['status']} already", code="minutes_closed")
-        now = now_utc()
-        for item in doc["items"]:
-            await uow.repos.db[store.SHIPMENTS].update_one(
-                {"_id": item["shipment_id"], "handover_id": handover_id},
-                {"$set": {"handover_id": None}},
-                session=uow.repos.session,
-            )
-        changes = {
-            "status": "rejected",
-            "rejected_by": _signer(principal, None),
-            "rejected_at": now,
-            "reject_reason": reason,
-        }
-        await uow.repos.db[store.HANDOVERS].update_one(
-            {"_id": handover_id}, {"$set": changes}, session=uow.repos.session
-        )
-        return {**doc, **changes}
-
-    return await transaction(uow, work)
+    async with uow:
+        minutes = await uow.repos.handovers.get(cmd.handover_id)
+        if minutes is None or not can_see(cmd.principal, minutes):
+            raise NotFound(f"no hand-over minutes {cmd.handover_id}")
+        minutes.reject(_signer(cmd.principal, None), cmd.reason, now_utc())
+        for item in minutes.items:
+            shipment = await uow.repos.shipments.get(item["shipment_id"])
+            if shipment is not None and shipment.handover_id == minutes.id:
+                shipment.off_minutes(minutes.id)
+                await uow.repos.shipments.save(shipment)
+        await uow.repos.handovers.save(minutes)
+        await uow.commit()
+    return minutes

@@ -11,20 +11,11 @@ from typing import Any
 
 from motcua_kit.auth import Principal
 from motcua_kit.errors import Conflict, Invalid
-from motcua_kit.events import PickupRequested
-from motcua_kit.mongo import Document
-from postal import store
-from postal.domain.addresses import AddressProblem, PostalAddress, normalise_phone, parse_address
-from postal.service.common import (
-    Rules,
-    address_doc,
-    history_entry,
-    load_calendar,
-    local_day,
-    now_utc,
-    task,
-    transaction,
-)
+from motcua_kit.uow import use_case
+from motcua_kit.values import normalise_phone
+from postal.domain.addresses import AddressProblem, PostalAddress, parse_address
+from postal.domain.shipment import Contact, Pickup, PickupRequest, local_day
+from postal.service.common import Rules, load_calendar, now_utc
 from postal.store import UoW
 
 MIN_WINDOW = timedelta(hours=1)
@@ -49,6 +40,14 @@ class PickupOrder:
     note: str | None
 
 
+@dataclass(frozen=True)
+class RequestPickup:
+    order: PickupOrder
+    requested_by: Principal | None = None
+    idempotency_key: str | None = None
+    now: datetime | None = None
+
+
 def _fingerprint(order: PickupOrder) -> str:
     data = {**order.__dict__, "address": order.address.text}
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
@@ -58,130 +57,100 @@ def new_pickup_id(day: datetime) -> str:
     return f"BC{day:%y%m%d}{secrets.token_hex(3).upper()}"
 
 
-async def request_pickup(
-    uow: UoW,
-    order: PickupOrder,
-    *,
-    rules: Rules,
-    requested_by: Principal | None,
-    idempotency_key: str | None = None,
-    now: datetime | None = None,
-) -> Document:
+@use_case
+async def request_pickup(cmd: RequestPickup, uow: UoW, *, rules: Rules) -> Pickup:
     """Checks the procedure allows postal intake and the window makes sense, records the pickup with
     the carrier order to place, and publishes PickupRequested."""
-    at = now or now_utc()
-    procedure = await uow.repos.db[store.PROCEDURES].find_one({"_id": order.procedure_code})
-    if procedure is None:
-        raise Invalid(f"procedure {order.procedure_code} is not in the catalogue", code="unknown_procedure")
-    if not procedure.get("postal_intake"):
-        raise Invalid(
-            f"procedure {order.procedure_code} cannot be submitted through the postal service "
-            "(it needs the applicant in person)",
-            code="postal_intake_not_allowed",
-        )
-    if order.return_channel == "post" and not procedure.get("postal_return"):
-        raise Invalid(
-            f"the result of procedure {order.procedure_code} cannot be returned by post",
-            code="postal_return_not_allowed",
-        )
-    centre = await uow.repos.db[store.CENTRES].find_one({"_id": order.centre_code})
-    if centre is None:
-        raise Invalid(f"{order.centre_code} is not a centre of this province", code="unknown_centre")
-    try:
-        parse_address(centre.get("address"))
-    except AddressProblem as exc:
-        raise Conflict(f"the centre's address cannot be used for a collection: {exc}", code="centre_address") from exc
-    if (
-        requested_by is not None
-        and requested_by.role.value == "counter_officer"
-        and requested_by.scope != order.centre_code
-    ):
-        raise Invalid(
-            f"you are an officer of {requested_by.scope}; ask for collections to your own centre", code="other_centre"
-        )
-    _check_window(order, at)
-    phone = normalise_phone(order.contact_phone)
-    if phone is None:
-        raise Invalid("contact_phone must be a Vietnamese phone number, like 0905123456", code="invalid_phone")
-    applicant = dict(order.applicant)
-    if applicant.get("phone"):
-        applicant["phone"] = normalise_phone(applicant["phone"])
-        if applicant["phone"] is None:
-            raise Invalid("applicant.phone must be a Vietnamese mobile number, like 0905123456", code="invalid_phone")
-    fingerprint = _fingerprint(order)
-    if idempotency_key:
-        seen = await uow.repos.db[store.IDEMPOTENCY].find_one({"_id": f"pickup:{idempotency_key}"})
-        if seen is not None:
-            return await _same_request(uow, seen, fingerprint)
-    calendar = await load_calendar(uow.repos.db)
-    pickup_id = new_pickup_id(at.astimezone(calendar.zone))
-
-    async def work(uow: UoW) -> Document:
-        doc: Document = {
-            "_id": store.pickup_shipment_id(pickup_id),
-            "purpose": "pickup",
-            "pickup_id": pickup_id,
-            "centre_code": order.centre_code,
-            "carrier": rules.carrier,
-            "partner": rules.partner,
-            "status": "ordering",
-            "open": True,
-            "sender": {"name": applicant["full_name"], "phone": phone, "address": address_doc(order.address)},
-            "cod_amount_vnd": int(procedure.get("fees_vnd", 0)),
-            "task": task("create_order", at),
-            "problem": None,
-            "failures": 0,
-            "late": False,
-            "note": order.note,
-            "pickup": {
-                "procedure_code": order.procedure_code,
-                "procedure_name": procedure.get("name"),
-                "applicant": applicant,
-                "window_start": order.window_start,
-                "window_end": order.window_end,
-                "window_day": local_day(calendar, order.window_start).isoformat(),
-                "return_channel": order.return_channel,
-                "delivery_address": order.delivery_address,
-                "notify_channels": order.notify_channels,
-                "content": order.content,
-                "requested_by": requested_by.subject if requested_by else "citizen",
-            },
-            "requested_at": at,
-            "updated_at": at,
-            "history": [history_entry("requested", at, "centre" if requested_by else "citizen")],
-        }
-        await uow.repos.db[store.SHIPMENTS].insert_one(doc, session=uow.repos.session)
-        if idempotency_key:
-            await uow.repos.db[store.IDEMPOTENCY].insert_one(
-                {
-                    "_id": f"pickup:{idempotency_key}",
-                    "shipment_id": doc["_id"],
-                    "fingerprint": fingerprint,
-                    "created_at": at,
-                },
-                session=uow.repos.session,
+    order, requested_by = cmd.order, cmd.requested_by
+    at = cmd.now or now_utc()
+    async with uow:
+        procedure = await uow.repos.procedures.get(order.procedure_code)
+        if procedure is None:
+            raise Invalid(f"procedure {order.procedure_code} is not in the catalogue", code="unknown_procedure")
+        if not procedure.postal_intake:
+            raise Invalid(
+                f"procedure {order.procedure_code} cannot be submitted through the postal service "
+                "(it needs the applicant in person)",
+                code="postal_intake_not_allowed",
             )
-        uow.publish(
-            PickupRequested(
-                pickup_id=pickup_id,
-                centre_code=order.centre_code,
+        if order.return_channel == "post" and not procedure.postal_return:
+            raise Invalid(
+                f"the result of procedure {order.procedure_code} cannot be returned by post",
+                code="postal_return_not_allowed",
+            )
+        centre = await uow.repos.centres.get(order.centre_code)
+        if centre is None:
+            raise Invalid(f"{order.centre_code} is not a centre of this province", code="unknown_centre")
+        try:
+            parse_address(centre.address)
+        except AddressProblem as exc:
+            raise Conflict(
+                f"the centre's address cannot be used for a collection: {exc}", code="centre_address"
+            ) from exc
+        if (
+            requested_by is not None
+            and requested_by.role.value == "counter_officer"
+            and requested_by.scope != order.centre_code
+        ):
+            raise Invalid(
+                f"you are an officer of {requested_by.scope}; ask for collections to your own centre",
+                code="other_centre",
+            )
+        _check_window(order, at)
+        phone = normalise_phone(order.contact_phone)
+        if phone is None:
+            raise Invalid("contact_phone must be a Vietnamese phone number, like 0905123456", code="invalid_phone")
+        applicant = dict(order.applicant)
+        if applicant.get("phone"):
+            applicant["phone"] = normalise_phone(applicant["phone"])
+            if applicant["phone"] is None:
+                raise Invalid(
+                    "applicant.phone must be a Vietnamese mobile number, like 0905123456", code="invalid_phone"
+                )
+        fingerprint = _fingerprint(order)
+        if cmd.idempotency_key:
+            seen = await uow.repos.pickup_keys.get(cmd.idempotency_key)
+            if seen is not None:
+                shipment_id, used_for = seen
+                if used_for != fingerprint:
+                    raise Conflict(
+                        "this Idempotency-Key was used for a different pickup request", code="idempotency_key_reused"
+                    )
+                same = await uow.repos.pickups.get(shipment_id.removeprefix("pickup:"))
+                assert same is not None
+                return same
+        calendar = await load_calendar(uow.repos.calendar)
+        pickup_id = new_pickup_id(at.astimezone(calendar.zone))
+        pickup, events = Pickup.requested(
+            pickup_id=pickup_id,
+            centre_code=order.centre_code,
+            carrier=rules.carrier,
+            partner=rules.partner,
+            sender=Contact(name=applicant["full_name"], phone=phone, address=order.address),
+            request=PickupRequest(
                 procedure_code=order.procedure_code,
-                requested_at=at,
+                procedure_name=procedure.name,
+                applicant=applicant,
                 window_start=order.window_start,
                 window_end=order.window_end,
-            )
+                window_day=local_day(calendar, order.window_start).isoformat(),
+                return_channel=order.return_channel,
+                delivery_address=order.delivery_address,
+                notify_channels=order.notify_channels,
+                content=order.content,
+                requested_by=requested_by.subject if requested_by else "citizen",
+            ),
+            cod_amount_vnd=procedure.fees_vnd,
+            note=order.note,
+            source="centre" if requested_by else "citizen",
+            now=at,
         )
-        return doc
-
-    return await transaction(uow, work)
-
-
-async def _same_request(uow: UoW, seen: Document, fingerprint: str) -> Document:
-    if seen["fingerprint"] != fingerprint:
-        raise Conflict("this Idempotency-Key was used for a different pickup request", code="idempotency_key_reused")
-    doc = await uow.repos.db[store.SHIPMENTS].find_one({"_id": seen["shipment_id"]})
-    assert doc is not None
-    return doc
+        await uow.repos.pickups.add(pickup)
+        if cmd.idempotency_key:
+            await uow.repos.pickup_keys.add(cmd.idempotency_key, shipment_id=pickup.id, fingerprint=fingerprint, at=at)
+        uow.publish(*events)
+        await uow.commit()
+    return pickup
 
 
 def _check_window(order: PickupOrder, now: datetime) -> None:
