@@ -27,10 +27,8 @@ from pymongo.errors import DuplicateKeyError
 from motcua_kit.mongo import Document, Indexes
 from motcua_kit.uow import MongoRepository
 from notify.domain.contacts import DossierContacts, comparable_recipient
-from notify.domain.notification import FINAL, Fallback, HistoryEntry, Notification, Status
+from notify.domain.notification import Fallback, HistoryEntry, Notification
 from notify.domain.templates import Channel, Template, TemplateVersion
-
-__all__ = ["FINAL", "Status"]
 
 NOTIFICATIONS = "notifications"
 DOSSIERS = "dossiers"
