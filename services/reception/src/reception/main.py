@@ -13,7 +13,6 @@ from motcua_kit.web import attach_runtime, build_app
 from reception import store
 from reception.api.routers import ROUTERS
 from reception.consumers import consumer_specs
-from reception.service.reports import REPORT_INDEXES
 from reception.settings import ReceptionSettings
 
 
@@ -26,7 +25,7 @@ def create_app(settings: ReceptionSettings | None = None) -> FastAPI:
             service="reception",
             settings=s,
             repositories=store.Repositories,
-            indexes=[*store.INDEXES, *store.CATALOGUE_INDEXES, *REPORT_INDEXES],
+            indexes=[*store.INDEXES, *store.CATALOGUE_INDEXES, *store.REPORT_INDEXES],
             consumers=consumer_specs(lookup_base_url=s.lookup_base_url),
         ) as rt:
             attach_runtime(app, rt, s)

@@ -21,6 +21,7 @@ from motcua_kit.events import (
     SupplementReceived,
 )
 from motcua_kit.events.processing import CaseStep
+from reception import store
 from reception.api.schemas import DocumentIn, IntakeRequest
 from reception.service import desk, intake
 
@@ -96,26 +97,31 @@ async def test_a_supplement_pause_moves_the_appointment_by_the_paused_working_ti
     officer = Principal(subject="officer-1", role=Role.COUNTER_OFFICER, scope=CENTRE)
     request = IntakeRequest.model_validate(land_request(return_channel="counter"))
     received_at = datetime(2026, 12, 4, 9, 32, tzinfo=VN)  # Friday
-    doc, _ = await intake.receive_at_counter(
-        reception.rt.uow(), officer=officer, request=request, lookup_base_url="http://x/lookup", now=received_at
+    received, _ = await intake.receive_at_counter(
+        intake.ReceiveAtCounter(officer, request.draft(), lookup_base_url="http://x/lookup", now=received_at),
+        reception.rt.uow(),
     )
+    doc = store.document_of(received)
     code, appointment = doc["_id"], doc["appointment_at"]
     # Paused Monday 10:00, resumed Wednesday 10:00: two working days, over nothing else.
     await desk.request_supplement(
+        desk.RequestSupplement(
+            officer, code, ("Bản sao sổ hộ khẩu bị mờ",), now=datetime(2026, 12, 7, 10, 0, tzinfo=VN)
+        ),
         reception.rt.uow(),
-        officer=officer,
-        code=code,
-        reasons=["Bản sao sổ hộ khẩu bị mờ"],
-        now=datetime(2026, 12, 7, 10, 0, tzinfo=VN),
     )
     assert (await dossier(reception, code))["status"] == 5
-    resumed = await desk.receive_supplement(
-        reception.rt.uow(),
-        officer=officer,
-        code=code,
-        documents=[DocumentIn(name="Bản sao sổ hộ khẩu", copies=1)],
-        note=None,
-        now=datetime(2026, 12, 9, 10, 0, tzinfo=VN),
+    resumed = store.document_of(
+        await desk.receive_supplement(
+            desk.ReceiveSupplement(
+                officer,
+                code,
+                (DocumentIn(name="Bản sao sổ hộ khẩu", copies=1).document(),),
+                note=None,
+                now=datetime(2026, 12, 9, 10, 0, tzinfo=VN),
+            ),
+            reception.rt.uow(),
+        )
     )
     assert resumed["status"] == 2
     assert resumed["paused_working_hours"] == pytest.approx(16.0)

@@ -17,7 +17,7 @@ from motcua_kit.mongo import ensure_indexes
 from motcua_worktime import WorkCalendar
 from reception import store
 from reception.domain.catalogue import CatalogueImport, Procedure
-from reception.domain.dossier import appointment_for, search_name
+from reception.domain.dossier import ApplicantInfo, Dossier, DossierDraft, SubmittedDocument, appointment_for
 from reception.main import create_app
 from reception.service.reports import CSV_HEADERS, REPORT_INDEXES
 from reception.settings import ReceptionSettings
@@ -92,60 +92,41 @@ class Register:
         seq = self.sequences[f"{centre}-{day}"] = self.sequences.get(f"{centre}-{day}", 0) + 1
         code = f"{centre}-{day}-{seq:04d}"
         name = "Trần Văn Bình"
-        applicant = {
-            "full_name": name,
-            "id_number": "056190004321",
-            "phone": "0905765432",
-            "email": None,
-            "address": "45 Lê Thánh Tôn, phường Nha Trang, tỉnh Khánh Hòa",
-        }
-        return {
-            "_id": code,
-            "centre_code": centre,
-            "centre_name": self.centres[centre],
-            "procedure": {
-                "code": procedure.code,
-                "name": procedure.name,
-                "field": procedure.field,
-                "level": procedure.level,
-                "version": 1,
-            },
-            "procedure_snapshot": procedure.model_dump(),
-            "competent_agency": procedure.competent_agency,
-            "agency_chain": [
-                {"agency_code": a, "share": s} for a, s in zip(procedure.agency_chain, procedure.shares(), strict=True)
-            ],
-            "intake_channel": channel,
-            "return_channel": "counter",
-            "delivery_address": None,
-            "notify_channels": ["sms"],
-            "applicant": applicant,
-            "search_name": search_name(name),
-            "content": procedure.name,
-            "documents": [
-                {"name": d.name, "originals": d.originals, "copies": d.copies}
-                for d in procedure.documents
-                if d.mandatory
-            ],
-            "status": 1,
-            "submitted_at": at if channel != 1 else None,
-            "received_at": None,
-            "clock_started_at": None,
-            "appointment_at": None,
-            "original_appointment_at": None,
-            "limit_working_hours": None,
-            "paused_at": None,
-            "paused_working_hours": 0.0,
-            "supplement_requests": [],
-            "refusal_reasons": [],
-            "lookup_url": f"http://127.0.0.1:8001/lookup?code={code}",
-            "lookup_code": "K7M2Q9XA",
-            "received_by": "officer-1" if channel == 1 else None,
-            "officer_name": "Phạm Thị Lan",
-            "history": [],
-            # only postal intake carries a pickup (the unique sparse index must not see nulls)
-            **({"pickup_id": f"pickup-{code}"} if channel == 3 else {}),
-        }
+        applicant = ApplicantInfo(
+            full_name=name,
+            id_number="056190004321",
+            phone="0905765432",
+            email=None,
+            address="45 Lê Thánh Tôn, phường Nha Trang, tỉnh Khánh Hòa",
+        )
+        draft = DossierDraft(
+            procedure_code=procedure.code,
+            applicant=applicant,
+            documents=tuple(
+                SubmittedDocument(d.name, d.originals, d.copies) for d in procedure.documents if d.mandatory
+            ),
+            content=procedure.name,
+            notify_channels=("sms",),
+        )
+        # The one mapping intake uses (the repository's), so the report reads what intake writes.
+        return store.document_of(
+            Dossier.register(
+                code=code,
+                centre_code=centre,
+                centre_name=self.centres[centre],
+                procedure=procedure,
+                procedure_version=1,
+                draft=draft,
+                channel=channel,
+                at=at,
+                by="officer-1",
+                by_name="Phạm Thị Lan",
+                lookup_base_url="http://127.0.0.1:8001/lookup",
+                lookup_code="K7M2Q9XA",
+                # only postal intake carries a pickup (the unique sparse index must not see nulls)
+                pickup_id=f"pickup-{code}" if channel == 3 else None,
+            )
+        )
 
     def _receive(self, doc: dict[str, Any], procedure: Procedure, at: datetime) -> None:
         appointment = appointment_for(self.calendar, procedure, at, online=doc["intake_channel"] == 2)

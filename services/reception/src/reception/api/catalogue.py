@@ -13,8 +13,7 @@ from fastapi import APIRouter, Path, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from motcua_kit.errors import AppError
-from motcua_kit.web import Runtime
-from reception.api.deps import CentreAdmin, CentreStaff
+from reception.api.deps import CentreAdmin, CentreStaff, UoW
 from reception.api.schemas import ImportResultOut
 from reception.domain.catalogue import PROCEDURE_CODE, CatalogueImport, Procedure
 from reception.service import catalogue
@@ -120,12 +119,12 @@ def _procedure(doc: dict[str, Any]) -> ProcedureOut:
 
 
 @router.post("/catalogue/import", response_model=CatalogueImportOut)
-async def import_catalogue(body: CatalogueImport, rt: Runtime, admin: CentreAdmin) -> CatalogueImportOut:
+async def import_catalogue(body: CatalogueImport, uow: UoW, admin: CentreAdmin) -> CatalogueImportOut:
     """Load the province's centres, agencies, procedures and working-time calendar (a whole JSON file).
 
     Procedures whose content changed get a new version and a ProcedureChanged event; a changed
     calendar publishes CalendarChanged, each new or changed centre CentreChanged."""
-    result = await catalogue.import_catalogue(rt.uow(), body, by=admin.subject)
+    result = await catalogue.import_catalogue(body, uow, by=admin.subject)
     return CatalogueImportOut(**result.__dict__)
 
 
@@ -136,7 +135,7 @@ async def import_catalogue(body: CatalogueImport, rt: Runtime, admin: CentreAdmi
         "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string", "format": "binary"}}}}
     },
 )
-async def import_catalogue_csv(request: Request, rt: Runtime, admin: CentreAdmin) -> CatalogueImportOut:
+async def import_catalogue_csv(request: Request, uow: UoW, admin: CentreAdmin) -> CatalogueImportOut:
     """Load procedures from the national catalogue's flat CSV (one row per procedure, ``Content-Type:
     text/csv``, UTF-8). Every bad row is reported as ``row N, column: problem``; nothing is imported
     unless every row is good. The format is described in ``reception.catalogue_csv``."""
@@ -144,7 +143,7 @@ async def import_catalogue_csv(request: Request, rt: Runtime, admin: CentreAdmin
     if media_type != "text/csv":
         raise UnsupportedMediaType(f"send the file as Content-Type: text/csv, not {media_type or 'nothing'}")
     data = await _read_limited(request)
-    result = await catalogue.import_csv(rt.uow(), data, by=admin.subject)
+    result = await catalogue.import_csv(data, uow, by=admin.subject)
     return CatalogueImportOut(**result.__dict__)
 
 
@@ -163,7 +162,7 @@ async def _read_limited(request: Request) -> bytes:
 
 @router.get("/procedures", response_model=ProcedurePage)
 async def list_procedures(
-    rt: Runtime,
+    uow: UoW,
     _: CentreStaff,
     field: Annotated[str | None, Query(max_length=200, description="Exact field (lĩnh vực).")] = None,
     level: Literal["province", "commune"] | None = None,
@@ -174,41 +173,41 @@ async def list_procedures(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> ProcedurePage:
     filters = catalogue.ProcedureFilter(field=field, level=level, agency=agency, active=active, q=q)
-    total, docs = await catalogue.list_procedures(rt.db, filters, limit=limit, offset=offset)
+    total, docs = await catalogue.list_procedures(uow, filters, limit=limit, offset=offset)
     return ProcedurePage(total=total, items=[_procedure(d) for d in docs])
 
 
 @router.get("/procedures/{code}", response_model=ProcedureOut)
 async def get_procedure(
-    code: Code, rt: Runtime, _: CentreStaff, version: Annotated[int | None, Query(ge=1)] = None
+    code: Code, uow: UoW, _: CentreStaff, version: Annotated[int | None, Query(ge=1)] = None
 ) -> ProcedureOut:
     """The current version, or an earlier one with ``?version=N``."""
-    return _procedure(await catalogue.get_procedure(rt.db, code, version))
+    return _procedure(await catalogue.get_procedure(uow, code, version))
 
 
 @router.get("/procedures/{code}/versions", response_model=list[ProcedureVersionOut])
-async def procedure_versions(code: Code, rt: Runtime, _: CentreStaff) -> list[ProcedureVersionOut]:
-    return [ProcedureVersionOut.model_validate(v) for v in await catalogue.procedure_versions(rt.db, code)]
+async def procedure_versions(code: Code, uow: UoW, _: CentreStaff) -> list[ProcedureVersionOut]:
+    return [ProcedureVersionOut.model_validate(v) for v in await catalogue.procedure_versions(uow, code)]
 
 
 @router.post("/procedures", response_model=ProcedureOut, status_code=status.HTTP_201_CREATED)
-async def create_procedure(body: Procedure, rt: Runtime, admin: CentreAdmin) -> ProcedureOut:
+async def create_procedure(body: Procedure, uow: UoW, admin: CentreAdmin) -> ProcedureOut:
     """Add a procedure (version 1); 409 when the code exists. Publishes ProcedureChanged."""
-    return _procedure(await catalogue.create_procedure(rt.uow(), body, by=admin.subject))
+    return _procedure(await catalogue.create_procedure(body, uow, by=admin.subject))
 
 
 @router.put("/procedures/{code}", response_model=ProcedureOut)
-async def update_procedure(code: Code, body: ProcedureUpdate, rt: Runtime, admin: CentreAdmin) -> ProcedureOut:
+async def update_procedure(code: Code, body: ProcedureUpdate, uow: UoW, admin: CentreAdmin) -> ProcedureOut:
     """Replace the procedure: a new version and ProcedureChanged when anything changed, else nothing."""
     procedure = Procedure.model_validate(body.model_dump() | {"code": body.code or code})
-    doc, _ = await catalogue.update_procedure(rt.uow(), code, procedure, by=admin.subject)
+    doc, _ = await catalogue.update_procedure(code, procedure, uow, by=admin.subject)
     return _procedure(doc)
 
 
 @router.post("/procedures/{code}/retire", response_model=ProcedureOut)
-async def retire_procedure(code: Code, rt: Runtime, admin: CentreAdmin) -> ProcedureOut:
+async def retire_procedure(code: Code, uow: UoW, admin: CentreAdmin) -> ProcedureOut:
     """No new dossiers under this procedure (a new version); dossiers received keep theirs."""
-    doc, _ = await catalogue.retire_procedure(rt.uow(), code, by=admin.subject)
+    doc, _ = await catalogue.retire_procedure(code, uow, by=admin.subject)
     return _procedure(doc)
 
 
@@ -216,40 +215,40 @@ async def retire_procedure(code: Code, rt: Runtime, admin: CentreAdmin) -> Proce
 
 
 @router.get("/calendar", response_model=CalendarOut)
-async def get_calendar(rt: Runtime, _: CentreStaff) -> CalendarOut:
+async def get_calendar(uow: UoW, _: CentreStaff) -> CalendarOut:
     """Working periods, workdays and the province's overrides, as intake uses them."""
-    return CalendarOut.model_validate(await catalogue.get_calendar(rt.db))
+    return CalendarOut.model_validate(await catalogue.get_calendar(uow))
 
 
 @router.get("/calendar/days", response_model=list[CalendarDayOut])
 async def calendar_days(
-    rt: Runtime,
+    uow: UoW,
     _: CentreStaff,
     start: Annotated[Date, Query(alias="from", description="First date, YYYY-MM-DD.")],
     end: Annotated[Date, Query(alias="to", description="Last date (included), at most 400 days in all.")],
 ) -> list[CalendarDayOut]:
     """Each date: worked or not, and why (weekend, the public holiday's name, or the override's reason)."""
-    days = await catalogue.list_calendar_days(rt.db, start, end)
+    days = await catalogue.list_calendar_days(uow, start, end)
     return [CalendarDayOut.model_validate(d, from_attributes=True) for d in days]
 
 
 @router.put("/calendar/hours", response_model=CalendarOut)
-async def set_hours(body: HoursIn, rt: Runtime, admin: CentreAdmin) -> CalendarOut:
+async def set_hours(body: HoursIn, uow: UoW, admin: CentreAdmin) -> CalendarOut:
     """Change the working periods and workdays; publishes CalendarChanged."""
     config = await catalogue.set_hours(
-        rt.uow(), periods=body.periods, workdays=body.workdays, timezone=body.timezone, by=admin.subject
+        uow, periods=body.periods, workdays=body.workdays, timezone=body.timezone, by=admin.subject
     )
     return CalendarOut.model_validate(config)
 
 
 @router.put("/calendar/overrides/{day}", response_model=CalendarOut)
-async def set_override(day: Date, body: OverrideIn, rt: Runtime, admin: CentreAdmin) -> CalendarOut:
+async def set_override(day: Date, body: OverrideIn, uow: UoW, admin: CentreAdmin) -> CalendarOut:
     """Declare a day off or a swapped working day (replacing any earlier decision for that date)."""
-    config = await catalogue.set_override(rt.uow(), day, working=body.working, reason=body.reason, by=admin.subject)
+    config = await catalogue.set_override(uow, day, working=body.working, reason=body.reason, by=admin.subject)
     return CalendarOut.model_validate(config)
 
 
 @router.delete("/calendar/overrides/{day}", response_model=CalendarOut)
-async def delete_override(day: Date, rt: Runtime, admin: CentreAdmin) -> CalendarOut:
+async def delete_override(day: Date, uow: UoW, admin: CentreAdmin) -> CalendarOut:
     """Remove the decision for that date; 404 when there is none."""
-    return CalendarOut.model_validate(await catalogue.delete_override(rt.uow(), day, by=admin.subject))
+    return CalendarOut.model_validate(await catalogue.delete_override(uow, day, by=admin.subject))

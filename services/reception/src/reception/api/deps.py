@@ -14,7 +14,8 @@ from reception.store import Repositories
 
 
 def _settings(request: Request) -> ReceptionSettings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    settings: ReceptionSettings = request.app.state.settings
+    return settings
 
 
 Settings = Annotated[ReceptionSettings, Depends(_settings)]

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, time
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Header, Query, Response, status
 
-from motcua_kit.errors import Forbidden, Invalid
-from motcua_kit.web import Runtime
-from reception import store
-from reception.api.deps import CentreStaff, CounterOfficer, Settings
+from reception.api.deps import CentreStaff, CounterOfficer, Settings, UoW
 from reception.api.schemas import (
     DossierOut,
     DossierPage,
@@ -23,7 +19,7 @@ from reception.api.schemas import (
     SupplementIn,
     WithdrawIn,
 )
-from reception.domain.dossier import STATUS_NAMES, Status, normalise_phone, search_name
+from reception.domain.dossier import STATUS_NAMES, Dossier, RegisterSearch, Status
 from reception.service import desk, intake
 
 router = APIRouter(tags=["dossiers"])
@@ -33,7 +29,7 @@ IdempotencyKey = Annotated[
 ]
 
 
-def _out(dossier: dict[str, Any]) -> DossierOut:
+def _out(dossier: Dossier) -> DossierOut:
     view = intake.public_view(dossier)
     return DossierOut.model_validate(view | {"status_name": STATUS_NAMES[Status(view["status"])]})
 
@@ -41,7 +37,7 @@ def _out(dossier: dict[str, Any]) -> DossierOut:
 @router.post("/dossiers", response_model=DossierOut, status_code=status.HTTP_201_CREATED)
 async def receive_dossier(
     body: IntakeRequest,
-    rt: Runtime,
+    uow: UoW,
     settings: Settings,
     officer: CounterOfficer,
     response: Response,
@@ -49,13 +45,15 @@ async def receive_dossier(
 ) -> DossierOut:
     """Register a dossier at the counter with the officer's decision (`outcome`): receive it
     (code, appointment, receipt), ask for a supplement (Mẫu 02) or refuse it (Mẫu 03)."""
-    dossier, created = await intake.receive_at_counter(
-        rt.uow(),
+    command = intake.ReceiveAtCounter(
         officer=officer,
-        request=body,
+        draft=body.draft(),
+        outcome=body.outcome,
+        reasons=tuple(body.reasons),
         lookup_base_url=settings.lookup_base_url,
         idempotency_key=idempotency_key,
     )
+    dossier, created = await intake.receive_at_counter(command, uow)
     if not created:
         response.status_code = status.HTTP_200_OK
     return _out(dossier)
@@ -63,7 +61,7 @@ async def receive_dossier(
 
 @router.get("/dossiers", response_model=DossierPage)
 async def search_dossiers(
-    rt: Runtime,
+    uow: UoW,
     viewer: CentreStaff,
     code: Annotated[str | None, Query(max_length=40, description="Whole code or its beginning.")] = None,
     applicant: Annotated[
@@ -80,42 +78,19 @@ async def search_dossiers(
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> DossierPage:
     """Search the register of the officer's centre (auditors: any centre)."""
-    query: dict[str, Any] = {}
-    if viewer.role.value == "auditor":
-        if centre:
-            query["centre_code"] = centre
-    else:
-        if centre and centre != viewer.scope:
-            raise Forbidden("you may only search the register of your own centre")
-        query["centre_code"] = viewer.scope
-    if code:
-        query["_id"] = {"$regex": "^" + re.escape(code.strip())}
-    if applicant:
-        query["search_name"] = {"$regex": re.escape(search_name(applicant))}
-    if id_number:
-        query["applicant.id_number"] = id_number
-    if phone:
-        query["applicant.phone"] = {"$in": _phone_forms(phone)}
-    if procedure:
-        query["procedure.code"] = procedure
-    if status_code:
-        query["status"] = status_code
-    if received_from or received_to:
-        if received_from and received_to and received_from > received_to:
-            raise Invalid("received_from is after received_to")
-        bounds: dict[str, datetime] = {}
-        if received_from:
-            bounds["$gte"] = datetime.combine(received_from, time.min, VN)
-        if received_to:
-            bounds["$lte"] = datetime.combine(received_to, time.max, VN)
-        query["received_at"] = bounds
-    total, docs = await store.search_dossiers(rt.db, query, limit=limit, offset=offset)
+    search = RegisterSearch(
+        centre_code=centre or None,
+        code_prefix=code.strip() if code else None,
+        applicant=applicant,
+        id_number=id_number,
+        phone=phone,
+        procedure_code=procedure,
+        status=status_code,
+        received_from=datetime.combine(received_from, time.min, VN) if received_from else None,
+        received_to=datetime.combine(received_to, time.max, VN) if received_to else None,
+    )
+    total, docs = await intake.search_register(uow, search, viewer=viewer, limit=limit, offset=offset)
     return DossierPage(total=total, items=[_summary(d) for d in docs])
-
-
-def _phone_forms(phone: str) -> list[str]:
-    local = normalise_phone(phone)
-    return [local, "84" + local[1:], "+84" + local[1:]]
 
 
 def _summary(d: dict[str, Any]) -> DossierSummary:
@@ -133,48 +108,44 @@ def _summary(d: dict[str, Any]) -> DossierSummary:
 
 
 @router.get("/dossiers/{code}", response_model=DossierOut)
-async def get_dossier(code: str, rt: Runtime, viewer: CentreStaff) -> DossierOut:
+async def get_dossier(code: str, uow: UoW, viewer: CentreStaff) -> DossierOut:
     """The whole dossier with its history (staff of its centre; auditors)."""
-    return _out(await intake.get_dossier(rt.db, code=code, viewer=viewer))
+    return _out(await intake.get_dossier(uow, code=code, viewer=viewer))
 
 
 @router.post("/dossiers/{code}/receive", response_model=DossierOut)
-async def receive_submitted(code: str, rt: Runtime, officer: CounterOfficer) -> DossierOut:
+async def receive_submitted(code: str, uow: UoW, officer: CounterOfficer) -> DossierOut:
     """Accept a dossier submitted online or brought by the post: the clock starts, the appointment is set."""
-    return _out(await desk.receive_submitted(rt.uow(), officer=officer, code=code))
+    return _out(await desk.accept_submitted(desk.AcceptSubmitted(officer, code), uow))
 
 
 @router.post("/dossiers/{code}/supplement-request", response_model=DossierOut)
-async def request_supplement(code: str, body: ReasonsIn, rt: Runtime, officer: CounterOfficer) -> DossierOut:
+async def request_supplement(code: str, body: ReasonsIn, uow: UoW, officer: CounterOfficer) -> DossierOut:
     """Ask the citizen for missing or faulty papers (Mẫu 02); pauses the clock of a received dossier."""
-    return _out(await desk.request_supplement(rt.uow(), officer=officer, code=code, reasons=body.reasons))
+    return _out(await desk.request_supplement(desk.RequestSupplement(officer, code, tuple(body.reasons)), uow))
 
 
 @router.post("/dossiers/{code}/supplement", response_model=DossierOut)
-async def receive_supplement(code: str, body: SupplementIn, rt: Runtime, officer: CounterOfficer) -> DossierOut:
+async def receive_supplement(code: str, body: SupplementIn, uow: UoW, officer: CounterOfficer) -> DossierOut:
     """Record the papers the citizen brought: the clock resumes, the appointment moves by the pause."""
-    return _out(
-        await desk.receive_supplement(rt.uow(), officer=officer, code=code, documents=body.documents, note=body.note)
-    )
+    documents = tuple(d.document() for d in body.documents)
+    return _out(await desk.receive_supplement(desk.ReceiveSupplement(officer, code, documents, body.note), uow))
 
 
 @router.post("/dossiers/{code}/refuse", response_model=DossierOut)
-async def refuse(code: str, body: ReasonsIn, rt: Runtime, officer: CounterOfficer) -> DossierOut:
+async def refuse(code: str, body: ReasonsIn, uow: UoW, officer: CounterOfficer) -> DossierOut:
     """Refuse a dossier not yet received (Mẫu 03), with the specific reasons."""
-    return _out(await desk.refuse(rt.uow(), officer=officer, code=code, reasons=body.reasons))
+    return _out(await desk.refuse(desk.Refuse(officer, code, tuple(body.reasons)), uow))
 
 
 @router.post("/dossiers/{code}/withdraw", response_model=DossierOut)
-async def withdraw(code: str, body: WithdrawIn, rt: Runtime, officer: CounterOfficer) -> DossierOut:
+async def withdraw(code: str, body: WithdrawIn, uow: UoW, officer: CounterOfficer) -> DossierOut:
     """Record the citizen's withdrawal (status 7)."""
-    return _out(await desk.withdraw(rt.uow(), officer=officer, code=code, reason=body.reason))
+    return _out(await desk.withdraw(desk.Withdraw(officer, code, body.reason), uow))
 
 
 @router.post("/dossiers/{code}/return", response_model=DossierOut)
-async def return_result(code: str, body: ReturnIn, rt: Runtime, officer: CounterOfficer) -> DossierOut:
+async def return_result(code: str, body: ReturnIn, uow: UoW, officer: CounterOfficer) -> DossierOut:
     """Hand the result back at the counter (status 10)."""
-    return _out(
-        await desk.return_result(
-            rt.uow(), officer=officer, code=code, recipient_name=body.recipient_name, note=body.note
-        )
-    )
+    command = desk.ReturnResult(officer, code, recipient_name=body.recipient_name, note=body.note)
+    return _out(await desk.return_result(command, uow))

@@ -8,8 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from motcua_kit.web import Runtime
-from reception.api.deps import CentreStaff
+from reception.api.deps import CentreStaff, UoW
 from reception.domain.catalogue import unaccent
 from reception.service import forms
 from reception.service.forms import LogBookFormat
@@ -30,23 +29,23 @@ def attachment(content: bytes | str, media_type: str, filename: str) -> Response
 
 
 @router.get("/dossiers/{code}/receipt.pdf", response_class=Response, responses=_PDF_RESPONSE)
-async def receipt(code: str, rt: Runtime, viewer: CentreStaff) -> Response:
+async def receipt(code: str, uow: UoW, viewer: CentreStaff) -> Response:
     """Mẫu 01 Giấy tiếp nhận hồ sơ và hẹn trả kết quả of a received dossier, with its QR code."""
-    pdf = await forms.receipt(rt.db, code=code, viewer=viewer)
+    pdf = await forms.receipt(uow, code=code, viewer=viewer)
     return attachment(pdf, forms.PDF, f"giay-tiep-nhan-{code}.pdf")
 
 
 @router.get("/dossiers/{code}/supplement-request.pdf", response_class=Response, responses=_PDF_RESPONSE)
-async def supplement_request(code: str, rt: Runtime, viewer: CentreStaff) -> Response:
+async def supplement_request(code: str, uow: UoW, viewer: CentreStaff) -> Response:
     """Mẫu 02 Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ of the dossier's latest supplement request."""
-    pdf = await forms.supplement_request(rt.db, code=code, viewer=viewer)
+    pdf = await forms.supplement_request(uow, code=code, viewer=viewer)
     return attachment(pdf, forms.PDF, f"phieu-yeu-cau-bo-sung-{code}.pdf")
 
 
 @router.get("/dossiers/{code}/refusal.pdf", response_class=Response, responses=_PDF_RESPONSE)
-async def refusal(code: str, rt: Runtime, viewer: CentreStaff) -> Response:
+async def refusal(code: str, uow: UoW, viewer: CentreStaff) -> Response:
     """Mẫu 03 Phiếu từ chối tiếp nhận giải quyết hồ sơ of a refused dossier."""
-    pdf = await forms.refusal(rt.db, code=code, viewer=viewer)
+    pdf = await forms.refusal(uow, code=code, viewer=viewer)
     return attachment(pdf, forms.PDF, f"phieu-tu-choi-{code}.pdf")
 
 
@@ -56,7 +55,7 @@ async def refusal(code: str, rt: Runtime, viewer: CentreStaff) -> Response:
     responses={200: {"content": {forms.CSV: {}, forms.PDF: {}}, "description": "The log book as an attachment."}},
 )
 async def log_book(
-    rt: Runtime,
+    uow: UoW,
     viewer: CentreStaff,
     date_from: Annotated[date, Query(description="First day of the period (the province's calendar).")],
     date_to: Annotated[date, Query(description="Last day, included; at most 366 days after date_from.")],
@@ -66,6 +65,6 @@ async def log_book(
     """Mẫu 06 Sổ theo dõi hồ sơ: the centre's dossiers received (or, never received, submitted) in the period."""
     centre_code = centre or viewer.scope
     content, media_type = await forms.log_book(
-        rt.db, centre_code=centre_code, date_from=date_from, date_to=date_to, viewer=viewer, fmt=fmt
+        uow, centre_code=centre_code, date_from=date_from, date_to=date_to, viewer=viewer, fmt=fmt
     )
     return attachment(content, media_type, f"so-theo-doi-{centre_code}-{date_from:%Y%m%d}-{date_to:%Y%m%d}.{fmt}")

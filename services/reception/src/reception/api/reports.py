@@ -7,8 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from motcua_kit.web import Runtime
-from reception.api.deps import CentreStaff
+from reception.api.deps import CentreStaff, UoW
 from reception.domain.statistics import Grouping, PeriodReport
 from reception.service import reports
 
@@ -21,7 +20,7 @@ router = APIRouter(tags=["reports"])
     responses={200: {"content": {"text/csv": {}}, "description": "The report, as JSON or as CSV"}},
 )
 async def period_report(
-    rt: Runtime,
+    uow: UoW,
     viewer: CentreStaff,
     date_from: Annotated[date, Query(description="First day of the period (local date, included).")],
     date_to: Annotated[date, Query(description="Last day of the period (local date, included).")],
@@ -34,7 +33,7 @@ async def period_report(
 ) -> PeriodReport | Response:
     """The periodic statistics report (II.06a): received, resolved and in progress, per group."""
     report = await reports.period_report(
-        rt.db,
+        uow,
         viewer=viewer,
         period_from=date_from,
         period_to=date_to,

@@ -7,8 +7,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from motcua_kit.values import PhoneNumber
+from reception.domain.dossier import ApplicantInfo, DossierDraft, SubmittedDocument
+
 IdNumber = Annotated[str, StringConstraints(pattern=r"^\d{12}$")]
-MobilePhone = Annotated[str, StringConstraints(pattern=r"^(0|\+?84)(3|5|7|8|9)\d{8}$")]
 Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
 CentreCode = Annotated[str, StringConstraints(pattern=r"^\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}$")]
 Reason = Annotated[str, StringConstraints(min_length=3, max_length=500, strip_whitespace=True)]
@@ -20,7 +22,10 @@ class ApplicantIn(BaseModel):
 
     full_name: str = Field(min_length=2, max_length=200)
     id_number: IdNumber | None = Field(default=None, description="12-digit citizen ID number (CCCD).")
-    phone: MobilePhone | None = Field(default=None, description="Vietnamese mobile number, 0xxxxxxxxx or 84xxxxxxxxx.")
+    phone: PhoneNumber | None = Field(
+        default=None,
+        description="Vietnamese phone number (0xxxxxxxxx, 84xxxxxxxxx or +84...); kept in the national form.",
+    )
     email: Email | None = None
     address: str | None = Field(default=None, max_length=500)
 
@@ -31,6 +36,9 @@ class DocumentIn(BaseModel):
     name: str = Field(min_length=1, max_length=500)
     originals: int = Field(default=0, ge=0, le=100)
     copies: int = Field(default=0, ge=0, le=100)
+
+    def document(self) -> SubmittedDocument:
+        return SubmittedDocument(self.name, self.originals, self.copies)
 
 
 class DossierIn(BaseModel):
@@ -45,6 +53,19 @@ class DossierIn(BaseModel):
     return_channel: Literal["counter", "post"] = "counter"
     delivery_address: str | None = Field(default=None, max_length=500)
     notify_channels: list[Literal["sms", "email"]] = Field(default_factory=list, max_length=2)
+
+    def draft(self) -> DossierDraft:
+        """The intake command's part that every channel shares."""
+        a = self.applicant
+        return DossierDraft(
+            procedure_code=self.procedure_code,
+            applicant=ApplicantInfo(a.full_name, a.id_number, a.phone, a.email, a.address),
+            documents=tuple(d.document() for d in self.documents),
+            content=self.content,
+            return_channel=self.return_channel,
+            delivery_address=self.delivery_address,
+            notify_channels=tuple(self.notify_channels),
+        )
 
     @model_validator(mode="after")
     def _consistent(self) -> DossierIn:

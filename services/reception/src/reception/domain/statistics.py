@@ -31,6 +31,9 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from motcua_kit.errors import Invalid
+from motcua_kit.values import MAX_PERIOD_DAYS as KIT_MAX_PERIOD_DAYS
+from motcua_kit.values import ReportPeriod
 from motcua_worktime import DEFAULT_TIMEZONE, classify_finish
 from reception.domain.dossier import Status
 
@@ -38,7 +41,7 @@ Grouping = Literal["centre", "agency", "field", "procedure"]
 GROUPINGS: tuple[str, ...] = get_args(Grouping)
 Rating = Literal["very_satisfied", "satisfied", "not_satisfied"]
 RATINGS: tuple[str, ...] = get_args(Rating)
-MAX_PERIOD_DAYS = 366
+MAX_PERIOD_DAYS = KIT_MAX_PERIOD_DAYS
 ONLINE_CHANNEL = 2
 TOTAL_KEY = ""
 TOTAL_NAME = "Tổng cộng"
@@ -175,13 +178,10 @@ def check_request(period_from: date, period_to: date, by: str) -> None:
         raise InvalidReportRequest(
             f"unknown grouping {by!r}; group by one of: {', '.join(GROUPINGS)}", "unknown_grouping"
         )
-    if period_from > period_to:
-        raise InvalidReportRequest(f"the period starts ({period_from}) after it ends ({period_to})", "period_reversed")
-    days = (period_to - period_from).days + 1
-    if days > MAX_PERIOD_DAYS:
-        raise InvalidReportRequest(
-            f"the period covers {days} days; a report covers at most {MAX_PERIOD_DAYS}", "period_too_long"
-        )
+    try:
+        ReportPeriod.checked(period_from, period_to, max_days=MAX_PERIOD_DAYS)
+    except Invalid as exc:  # the kit's one rule; the report keeps its own error type
+        raise InvalidReportRequest(exc.message, exc.code) from exc
 
 
 @dataclass(frozen=True)

@@ -1,24 +1,18 @@
-"""Reception's use cases, one module per area."""
+"""Reception's use cases, one module per area: each takes a command and a unit of work (``UoW``)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
-
-from motcua_kit.uow import UnitOfWork, retry_transient
+from motcua_kit.errors import Conflict, Invalid
+from motcua_kit.uow import UnitOfWork
+from reception.domain.dossier import DossierRuleError
 from reception.store import Repositories
 
-T = TypeVar("T")
-Tx = UnitOfWork[Repositories]
+UoW = UnitOfWork[Repositories]
+"""Reception's unit of work: ``uow.repos`` are ``reception.store.Repositories``."""
 
 
-async def transaction(uow: Tx, work: Callable[[Tx], Awaitable[T]]) -> T:
-    """Runs ``work`` in one transaction of ``uow`` (joining an open one), again on transient conflicts."""
-
-    async def attempt() -> T:
-        async with uow:
-            result = await work(uow)
-            await uow.commit()
-        return result
-
-    return await retry_transient(attempt, uow)
+def as_app_error(exc: DossierRuleError) -> Invalid | Conflict:
+    """A domain refusal as the API answers it: 422 for what the papers lack, 409 for the status."""
+    if exc.code in ("missing_documents", "appointment_error"):
+        return Invalid(str(exc), code=exc.code, details=exc.problems or None)
+    return Conflict(str(exc), code=exc.code)

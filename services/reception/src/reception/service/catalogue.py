@@ -15,19 +15,16 @@ or email differ from the stored ones (for the postal service, which needs the ce
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
-from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
-
 from motcua_kit.errors import Conflict, Invalid, NotFound
 from motcua_kit.events import CalendarChanged, CentreChanged, ProcedureChanged
 from motcua_kit.mongo import Document
+from motcua_kit.uow import use_case
 from motcua_worktime import WorkCalendar
 from reception import store
 from reception.catalogue_csv import parse_procedures
@@ -38,7 +35,6 @@ from reception.domain.catalogue import (
     Procedure,
     ProcedureChange,
     calendar_days,
-    fold,
     normalised_calendar,
     plan_change,
     search_text,
@@ -46,7 +42,7 @@ from reception.domain.catalogue import (
     with_override,
     without_override,
 )
-from reception.service import Tx, transaction
+from reception.service import UoW
 
 T = TypeVar("T")
 CALENDAR = "calendar"
@@ -78,46 +74,36 @@ class ProcedureFilter:
     q: str | None = None
 
     def query(self) -> Document:
-        query: Document = {}
-        if self.field:
-            query["field"] = self.field
-        if self.level:
-            query["level"] = self.level
-        if self.agency:
-            query["agency_chain"] = self.agency
-        if self.active is not None:
-            query["active"] = self.active
-        if self.q and fold(self.q):
-            query["search_text"] = {"$regex": re.escape(fold(self.q))}
-        return query
+        """The store's filter of these criteria."""
+        return store.procedure_query(
+            field=self.field, level=self.level, agency=self.agency, active=self.active, q=self.q
+        )
 
 
 # --- procedures: reading ------------------------------------------------------------------------------
 
 
-async def list_procedures(
-    db: AsyncDatabase[Document], filters: ProcedureFilter, *, limit: int, offset: int
-) -> tuple[int, list[Document]]:
-    return await store.search_procedures(db, filters.query(), limit=limit, offset=offset)
+async def list_procedures(uow: UoW, filters: ProcedureFilter, *, limit: int, offset: int) -> tuple[int, list[Document]]:
+    return await uow.repos.procedures.search(filters.query(), limit=limit, offset=offset)
 
 
-async def get_procedure(db: AsyncDatabase[Document], code: str, version: int | None = None) -> Document:
+async def get_procedure(uow: UoW, code: str, version: int | None = None) -> Document:
     """The current version, or version ``version`` of the procedure."""
-    current = await store.get_procedure(db, code)
+    current = await uow.repos.procedures.get(code)
     if version is None or (current is not None and current.get("version") == version):
         if current is None:
             raise NotFound(f"no procedure {code} in the catalogue")
         return current
-    old = await store.get_procedure_version(db, code, version)
+    old = await uow.repos.procedures.version(code, version)
     if old is None:
         raise NotFound(f"procedure {code} has no version {version}")
     return old
 
 
-async def procedure_versions(db: AsyncDatabase[Document], code: str) -> list[Document]:
+async def procedure_versions(uow: UoW, code: str) -> list[Document]:
     """Every recorded version, oldest first."""
-    versions = await store.list_procedure_versions(db, code)
-    if not versions and await store.get_procedure(db, code) is None:
+    versions = await uow.repos.procedures.all_versions(code)
+    if not versions and await uow.repos.procedures.get(code) is None:
         raise NotFound(f"no procedure {code} in the catalogue")
     return versions
 
@@ -125,20 +111,20 @@ async def procedure_versions(db: AsyncDatabase[Document], code: str) -> list[Doc
 # --- procedures: changing -----------------------------------------------------------------------------
 
 
-async def create_procedure(uow: Tx, procedure: Procedure, *, by: str, now: datetime | None = None) -> Document:
+@use_case
+async def create_procedure(procedure: Procedure, uow: UoW, *, by: str, now: datetime | None = None) -> Document:
     at = now or datetime.now(UTC)
-
-    async def work(tx: Tx) -> Document:
-        if await store.find_procedure(tx.repos.db, procedure.code, tx.repos.session) is not None:
+    async with uow:
+        if await uow.repos.procedures.get(procedure.code) is not None:
             raise Conflict(f"procedure {procedure.code} already exists; change it with PUT", code="procedure_exists")
-        doc, _ = await _save(tx, None, procedure, by=by, at=at)
-        return doc
+        doc, _ = await _save(uow, None, procedure, by=by, at=at)
+        await uow.commit()
+    return doc
 
-    return await transaction(uow, work)
 
-
+@use_case
 async def update_procedure(
-    uow: Tx, code: str, procedure: Procedure, *, by: str, now: datetime | None = None
+    code: str, procedure: Procedure, uow: UoW, *, by: str, now: datetime | None = None
 ) -> tuple[Document, bool]:
     """A new version when the content changed; returns the current document and whether it changed."""
     if procedure.code != code:
@@ -146,7 +132,8 @@ async def update_procedure(
     return await _change(uow, code, lambda _: procedure, by=by, at=now or datetime.now(UTC))
 
 
-async def retire_procedure(uow: Tx, code: str, *, by: str, now: datetime | None = None) -> tuple[Document, bool]:
+@use_case
+async def retire_procedure(code: str, uow: UoW, *, by: str, now: datetime | None = None) -> tuple[Document, bool]:
     """No new dossiers under it (intake refuses inactive procedures); retiring twice changes nothing."""
 
     def retired(current: Document) -> Procedure:
@@ -156,32 +143,31 @@ async def retire_procedure(uow: Tx, code: str, *, by: str, now: datetime | None 
 
 
 async def _change(
-    uow: Tx, code: str, edit: Callable[[Document], Procedure], *, by: str, at: datetime
+    uow: UoW, code: str, edit: Callable[[Document], Procedure], *, by: str, at: datetime
 ) -> tuple[Document, bool]:
-    async def work(tx: Tx) -> tuple[Document, bool]:
-        current = await store.find_procedure(tx.repos.db, code, tx.repos.session)
+    async with uow:
+        current = await uow.repos.procedures.get(code)
         if current is None:
             raise NotFound(f"no procedure {code} in the catalogue")
-        doc, change = await _save(tx, current, edit(current), by=by, at=at)
-        return doc, change is not None
-
-    return await transaction(uow, work)
+        doc, change = await _save(uow, current, edit(current), by=by, at=at)
+        await uow.commit()
+    return doc, change is not None
 
 
 async def _save(
-    tx: Tx, current: Document | None, procedure: Procedure, *, by: str, at: datetime
+    tx: UoW, current: Document | None, procedure: Procedure, *, by: str, at: datetime
 ) -> tuple[Document, ProcedureChange | None]:
     """Writes a new version and publishes it, unless the content is the current one."""
     change = plan_change(current, procedure)
     if change is None:
         assert current is not None
         if "search_text" not in current:  # written before search existed
-            await store.set_procedure_search_text(tx.repos.db, tx.repos.session, procedure.code, search_text(procedure))
+            await tx.repos.procedures.set_search_text(procedure.code, search_text(procedure))
         return current, None
     doc = procedure_document(procedure, change, by=by, at=at)
     try:
-        await store.save_procedure_version(tx.repos.db, tx.repos.session, doc)
-    except DuplicateKeyError as exc:
+        await tx.repos.procedures.save_version(doc)
+    except store.Duplicate as exc:
         raise Conflict(f"procedure {procedure.code} was changed at the same time; try again") from exc
     tx.publish(
         ProcedureChanged(
@@ -209,10 +195,10 @@ def procedure_document(procedure: Procedure, change: ProcedureChange, *, by: str
     }
 
 
-async def _save_all(tx: Tx, procedures: Iterable[Procedure], *, by: str, at: datetime) -> Counter[str]:
+async def _save_all(tx: UoW, procedures: Iterable[Procedure], *, by: str, at: datetime) -> Counter[str]:
     """Saves each procedure; counts them as created, updated or unchanged."""
     wanted = list(procedures)
-    current = await store.find_procedures(tx.repos.db, [p.code for p in wanted], tx.repos.session)
+    current = await tx.repos.procedures.get_many([p.code for p in wanted])
     counts: Counter[str] = Counter()
     for procedure in wanted:
         doc, change = await _save(tx, current.get(procedure.code), procedure, by=by, at=at)
@@ -224,24 +210,22 @@ async def _save_all(tx: Tx, procedures: Iterable[Procedure], *, by: str, at: dat
 # --- imports ------------------------------------------------------------------------------------------
 
 
+@use_case
 async def import_catalogue(
-    uow: Tx, catalogue: CatalogueImport, *, by: str = "import", now: datetime | None = None
+    catalogue: CatalogueImport, uow: UoW, *, by: str = "import", now: datetime | None = None
 ) -> ImportResult:
     """Replaces the province's centres, agencies and calendar with the file's, and saves its procedures
     (a new version only for those whose content changed); publishes the new or changed centres."""
     calendar = _checked(lambda: normalised_calendar(catalogue.calendar_config()))
     at = now or datetime.now(UTC)
 
-    async def work(tx: Tx) -> tuple[Counter[str], bool, int]:
-        db, s = tx.repos.db, tx.repos.session
-        centres_changed = await _store_centres(tx, catalogue.centres, at=at)
-        await store.upsert_all(db, s, store.AGENCIES, [{"_id": a.code, **a.model_dump()} for a in catalogue.agencies])
-        counts = await _save_all(tx, catalogue.procedures, by=by, at=at)
-        await store.upsert_all(db, s, store.SETTINGS, [{"_id": PROVINCE, **catalogue.province.model_dump()}])
-        changed = await _store_calendar(tx, calendar, catalogue.province.code, by=by, at=at)
-        return counts, changed, centres_changed
-
-    counts, calendar_changed, centres_changed = await transaction(uow, work)
+    async with uow:
+        centres_changed = await _store_centres(uow, catalogue.centres, at=at)
+        await uow.repos.agencies.put_all([{"_id": a.code, **a.model_dump()} for a in catalogue.agencies])
+        counts = await _save_all(uow, catalogue.procedures, by=by, at=at)
+        await uow.repos.province.put_province(catalogue.province.model_dump())
+        calendar_changed = await _store_calendar(uow, calendar, catalogue.province.code, by=by, at=at)
+        await uow.commit()
     return ImportResult(
         centres=len(catalogue.centres),
         agencies=len(catalogue.agencies),
@@ -255,10 +239,11 @@ async def import_catalogue(
     )
 
 
-async def import_csv(uow: Tx, data: bytes, *, by: str, now: datetime | None = None) -> ImportResult:
+@use_case
+async def import_csv(data: bytes, uow: UoW, *, by: str, now: datetime | None = None) -> ImportResult:
     """Saves the procedures of a national-catalogue CSV file (see ``reception.catalogue_csv``): all of
     them in one transaction, or none when any row is wrong (422 listing every problem)."""
-    parsed = parse_procedures(data, await store.agency_codes(uow.repos.db))
+    parsed = parse_procedures(data, await uow.repos.agencies.codes())
     if parsed.errors:
         problems = "problem" if len(parsed.errors) == 1 else "problems"
         raise Invalid(
@@ -268,7 +253,9 @@ async def import_csv(uow: Tx, data: bytes, *, by: str, now: datetime | None = No
             details=parsed.errors,
         )
     at = now or datetime.now(UTC)
-    counts = await transaction(uow, lambda tx: _save_all(tx, parsed.procedures, by=by, at=at))
+    async with uow:
+        counts = await _save_all(uow, parsed.procedures, by=by, at=at)
+        await uow.commit()
     return ImportResult(
         centres=0,
         agencies=0,
@@ -283,17 +270,17 @@ async def import_csv(uow: Tx, data: bytes, *, by: str, now: datetime | None = No
 # --- centres ------------------------------------------------------------------------------------------
 
 
-async def _store_centres(tx: Tx, centres: Iterable[Centre], *, at: datetime) -> int:
+async def _store_centres(tx: UoW, centres: Iterable[Centre], *, at: datetime) -> int:
     """Stores and publishes each centre that is new or differs from the stored one; returns how many."""
     wanted = list(centres)
-    current = await store.find_centres(tx.repos.db, [c.code for c in wanted], tx.repos.session)
+    current = await tx.repos.centres.get_many([c.code for c in wanted])
     changed = 0
     for centre in wanted:
         doc = {"_id": centre.code, **centre.model_dump()}
         stored = current.get(centre.code)
         if stored is not None and all(stored.get(f) == doc[f] for f in CENTRE_FIELDS):
             continue
-        await store.upsert_all(tx.repos.db, tx.repos.session, store.CENTRES, [doc])
+        await tx.repos.centres.put(doc)
         tx.publish(
             CentreChanged(
                 centre_code=centre.code,
@@ -313,18 +300,19 @@ async def _store_centres(tx: Tx, centres: Iterable[Centre], *, at: datetime) -> 
 # --- calendar -----------------------------------------------------------------------------------------
 
 
-async def get_calendar(db: AsyncDatabase[Document]) -> dict[str, Any]:
+async def get_calendar(uow: UoW) -> dict[str, Any]:
     """The stored config (the national defaults before any import)."""
-    return _stored_or_default(await store.get_calendar_config(db))
+    return _stored_or_default(await uow.repos.calendar.config())
 
 
-async def list_calendar_days(db: AsyncDatabase[Document], start: date, end: date) -> list[CalendarDay]:
-    calendar = WorkCalendar.from_config(await get_calendar(db))
+async def list_calendar_days(uow: UoW, start: date, end: date) -> list[CalendarDay]:
+    calendar = WorkCalendar.from_config(await get_calendar(uow))
     return _checked(lambda: calendar_days(calendar, start, end))
 
 
+@use_case
 async def set_hours(
-    uow: Tx,
+    uow: UoW,
     *,
     periods: list[list[str]],
     workdays: list[int],
@@ -337,21 +325,23 @@ async def set_hours(
     )
 
 
+@use_case
 async def set_override(
-    uow: Tx, day: date, *, working: bool, reason: str, by: str, now: datetime | None = None
+    uow: UoW, day: date, *, working: bool, reason: str, by: str, now: datetime | None = None
 ) -> dict[str, Any]:
     """A compensating day off (``working=False``) or a swapped working day (``working=True``)."""
     return await _edit_calendar(uow, lambda c: with_override(c, day, working=working, reason=reason), by=by, now=now)
 
 
-async def delete_override(uow: Tx, day: date, *, by: str, now: datetime | None = None) -> dict[str, Any]:
+@use_case
+async def delete_override(uow: UoW, day: date, *, by: str, now: datetime | None = None) -> dict[str, Any]:
     return await _edit_calendar(
         uow, lambda c: without_override(c, day), by=by, now=now, missing=f"no override on {day}"
     )
 
 
 async def _edit_calendar(
-    uow: Tx,
+    uow: UoW,
     edit: Callable[[dict[str, Any]], dict[str, Any] | None],
     *,
     by: str,
@@ -361,27 +351,25 @@ async def _edit_calendar(
     """Reads, edits and stores the calendar in one transaction (a concurrent edit makes it retry)."""
     at = now or datetime.now(UTC)
 
-    async def work(tx: Tx) -> dict[str, Any]:
-        province = await store.get_setting(tx.repos.db, PROVINCE, tx.repos.session)
+    async with uow:
+        province = await uow.repos.province.province()
         if province is None:
             raise Conflict("the province's catalogue has not been imported yet", code="no_province")
-        stored = await store.get_setting(tx.repos.db, CALENDAR, tx.repos.session)
-        config = _checked(lambda: edit(_stored_or_default(stored["config"] if stored else None)))
+        stored = await uow.repos.calendar.config()
+        config = _checked(lambda: edit(_stored_or_default(stored)))
         if config is None:
             raise NotFound(missing)
-        await _store_calendar(tx, config, province["code"], by=by, at=at)
-        return config
+        await _store_calendar(uow, config, province["code"], by=by, at=at)
+        await uow.commit()
+    return config
 
-    return await transaction(uow, work)
 
-
-async def _store_calendar(tx: Tx, config: dict[str, Any], province_code: str, *, by: str, at: datetime) -> bool:
+async def _store_calendar(tx: UoW, config: dict[str, Any], province_code: str, *, by: str, at: datetime) -> bool:
     """Stores and publishes the calendar when it differs from the stored one; returns whether it did."""
-    stored = await store.get_setting(tx.repos.db, CALENDAR, tx.repos.session)
-    if stored is not None and _same_calendar(stored["config"], config):
+    stored = await tx.repos.calendar.config()
+    if stored is not None and _same_calendar(stored, config):
         return False
-    doc = {"_id": CALENDAR, "config": config, "changed_at": at, "changed_by": by}
-    await store.upsert_all(tx.repos.db, tx.repos.session, store.SETTINGS, [doc])
+    await tx.repos.calendar.save(config, by=by, at=at)
     tx.publish(CalendarChanged(province_code=province_code, config=config, changed_at=at))
     return True
 

@@ -12,12 +12,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal, overload
 from zoneinfo import ZoneInfo
 
-from pymongo.asynchronous.database import AsyncDatabase
-
 from motcua_kit.auth import Principal
 from motcua_kit.errors import Conflict, Forbidden, Invalid, NotFound
 from motcua_kit.mongo import Document
-from reception import store
+from motcua_kit.values import MAX_PERIOD_DAYS, ReportPeriod
 from reception.domain.dossier import STATUS_NAMES, Status
 from reception.forms import (
     VN,
@@ -36,12 +34,12 @@ from reception.forms import (
     refusal_pdf,
     supplement_request_pdf,
 )
-from reception.service.intake import get_dossier
+from reception.service import UoW
+from reception.service.intake import get_dossier_document
 
 LogBookFormat = Literal["csv", "pdf"]
 PDF = "application/pdf"
 CSV = "text/csv; charset=utf-8"
-MAX_PERIOD_DAYS = 366
 MAX_LOG_BOOK_ROWS: dict[LogBookFormat, int] = {"csv": 50_000, "pdf": 2_000}
 MISSING_PREFIX = "thiếu giấy tờ bắt buộc:"  # how reception.domain.dossier.missing_documents words it
 CHANNEL_NOTES = {2: "nộp trực tuyến", 3: "qua bưu chính"}
@@ -50,35 +48,35 @@ CHANNEL_NOTES = {2: "nộp trực tuyến", 3: "qua bưu chính"}
 # --- use cases ----------------------------------------------------------------------------------------
 
 
-async def receipt(db: AsyncDatabase[Document], *, code: str, viewer: Principal) -> bytes:
+async def receipt(uow: UoW, *, code: str, viewer: Principal) -> bytes:
     """Mẫu 01 of a received dossier (staff of its centre; auditors)."""
-    dossier = await get_dossier(db, code=code, viewer=viewer)
+    dossier = await get_dossier_document(uow, code=code, viewer=viewer)
     if dossier["status"] < Status.RECEIVED or dossier.get("received_at") is None:
         raise Conflict("no receipt: the dossier was not received", code="not_received")
-    model = receipt_of(dossier, await _issuer(db, dossier["centre_code"], dossier["centre_name"]))
-    return await asyncio.to_thread(receipt_pdf, model, tz=await _timezone(db))
+    model = receipt_of(dossier, await _issuer(uow, dossier["centre_code"], dossier["centre_name"]))
+    return await asyncio.to_thread(receipt_pdf, model, tz=await _timezone(uow))
 
 
-async def supplement_request(db: AsyncDatabase[Document], *, code: str, viewer: Principal) -> bytes:
+async def supplement_request(uow: UoW, *, code: str, viewer: Principal) -> bytes:
     """Mẫu 02 of the dossier's latest supplement request."""
-    dossier = await get_dossier(db, code=code, viewer=viewer)
+    dossier = await get_dossier_document(uow, code=code, viewer=viewer)
     if not dossier.get("supplement_requests"):
         raise Conflict("no supplement request: none was made for this dossier", code="no_supplement_request")
-    model = supplement_request_of(dossier, await _issuer(db, dossier["centre_code"], dossier["centre_name"]))
-    return await asyncio.to_thread(supplement_request_pdf, model, tz=await _timezone(db))
+    model = supplement_request_of(dossier, await _issuer(uow, dossier["centre_code"], dossier["centre_name"]))
+    return await asyncio.to_thread(supplement_request_pdf, model, tz=await _timezone(uow))
 
 
-async def refusal(db: AsyncDatabase[Document], *, code: str, viewer: Principal) -> bytes:
+async def refusal(uow: UoW, *, code: str, viewer: Principal) -> bytes:
     """Mẫu 03 of a refused dossier."""
-    dossier = await get_dossier(db, code=code, viewer=viewer)
+    dossier = await get_dossier_document(uow, code=code, viewer=viewer)
     if dossier["status"] != Status.REFUSED or not dossier.get("refusal_reasons"):
         raise Conflict("no refusal: the dossier was not refused", code="not_refused")
-    model = refusal_of(dossier, await _issuer(db, dossier["centre_code"], dossier["centre_name"]))
-    return await asyncio.to_thread(refusal_pdf, model, tz=await _timezone(db))
+    model = refusal_of(dossier, await _issuer(uow, dossier["centre_code"], dossier["centre_name"]))
+    return await asyncio.to_thread(refusal_pdf, model, tz=await _timezone(uow))
 
 
 async def log_book(
-    db: AsyncDatabase[Document],
+    uow: UoW,
     *,
     centre_code: str,
     date_from: date,
@@ -91,24 +89,27 @@ async def log_book(
     check_period(date_from, date_to)
     if viewer.role.value != "auditor" and viewer.scope != centre_code:
         raise Forbidden("you may only print the log book of your own centre")
-    centre = await store.get_centre(db, centre_code)
+    centre = await uow.repos.centres.get(centre_code)
     if centre is None:
         raise NotFound(f"no centre {centre_code} in this province")
-    tz = await _timezone(db)
-    dossiers = await _dossiers_in_period(db, centre_code, _bounds(date_from, date_to, tz), MAX_LOG_BOOK_ROWS[fmt])
-    issuer = await _issuer(db, centre_code, centre["name"])
+    tz = await _timezone(uow)
+    dossiers = await _dossiers_in_period(uow, centre_code, _bounds(date_from, date_to, tz), MAX_LOG_BOOK_ROWS[fmt])
+    issuer = await _issuer(uow, centre_code, centre["name"])
     return await asyncio.to_thread(_render_log_book, dossiers, issuer, date_from, date_to, fmt, tz)
 
 
 def check_period(date_from: date, date_to: date) -> None:
-    if date_from > date_to:
-        raise Invalid(f"date_from {date_from} is after date_to {date_to}", code="invalid_period")
-    days = (date_to - date_from).days + 1
-    if days > MAX_PERIOD_DAYS:
+    """The kit's report period rule, in the log book's words."""
+    try:
+        ReportPeriod.checked(date_from, date_to)
+    except Invalid as exc:
+        if exc.code == "period_reversed":
+            raise Invalid(f"date_from {date_from} is after date_to {date_to}", code="invalid_period") from exc
+        days = (date_to - date_from).days + 1
         raise Invalid(
             f"the log book covers at most {MAX_PERIOD_DAYS} days; {date_from} to {date_to} is {days} days",
             code="invalid_period",
-        )
+        ) from exc
 
 
 def _render_log_book(
@@ -279,9 +280,9 @@ def _bounds(date_from: date, date_to: date, tz: ZoneInfo) -> tuple[datetime, dat
 # --- reads --------------------------------------------------------------------------------------------
 
 
-async def _issuer(db: AsyncDatabase[Document], centre_code: str, name: str) -> Issuer:
-    centre = await store.get_centre(db, centre_code) or {}
-    province = await db[store.SETTINGS].find_one({"_id": "province"}) or {}
+async def _issuer(uow: UoW, centre_code: str, name: str) -> Issuer:
+    centre = await uow.repos.centres.get(centre_code) or {}
+    province = await uow.repos.province.province() or {}
     return Issuer(
         name=name,
         province_name=province.get("name") or "",
@@ -291,26 +292,20 @@ async def _issuer(db: AsyncDatabase[Document], centre_code: str, name: str) -> I
     )
 
 
-async def _timezone(db: AsyncDatabase[Document]) -> ZoneInfo:
-    config = await store.get_calendar_config(db) or {}
+async def _timezone(uow: UoW) -> ZoneInfo:
+    config = await uow.repos.calendar.config() or {}
     return ZoneInfo(config["timezone"]) if config.get("timezone") else VN
 
 
 async def _dossiers_in_period(
-    db: AsyncDatabase[Document], centre_code: str, bounds: tuple[datetime, datetime], limit: int
+    uow: UoW, centre_code: str, bounds: tuple[datetime, datetime], limit: int
 ) -> list[Document]:
     """The centre's dossiers received in the period, and those never received but submitted in it."""
     start, end = bounds
-    period = {"$gte": start, "$lt": end}
-    query = {
-        "centre_code": centre_code,
-        "$or": [{"received_at": period}, {"received_at": None, "submitted_at": period}],
-    }
-    total = await db[store.DOSSIERS].count_documents(query)
+    total, dossiers = await uow.repos.dossiers.log_book(centre_code, start, end, limit=limit)
     if total > limit:
         raise Invalid(
             f"the period holds {total} dossiers, more than the {limit} one log book lists; choose a shorter period",
             code="log_book_too_large",
         )
-    projection = {"history": 0, "procedure_snapshot": 0, "documents": 0, "supplement_requests": 0}
-    return await db[store.DOSSIERS].find(query, projection).to_list(None)
+    return dossiers

@@ -12,16 +12,13 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime
+from datetime import date
 from typing import Any
-
-from pymongo import ASCENDING, IndexModel
-from pymongo.asynchronous.database import AsyncDatabase
 
 from motcua_kit.auth import Principal, Role
 from motcua_kit.errors import Forbidden, Invalid
-from motcua_kit.mongo import Document, Indexes
-from motcua_worktime import DEFAULT_TIMEZONE, WorkCalendar
+from motcua_kit.mongo import Document
+from motcua_worktime import DEFAULT_TIMEZONE
 from reception import store
 from reception.domain.statistics import (
     DossierFacts,
@@ -31,49 +28,10 @@ from reception.domain.statistics import (
     ReportRow,
     check_request,
 )
+from reception.service import UoW
 
-REPORT_INDEXES = (
-    Indexes(
-        store.DOSSIERS,
-        (
-            IndexModel([("received_at", ASCENDING)], name="received"),
-            IndexModel(
-                [("resolved_at", ASCENDING), ("centre_code", ASCENDING), ("received_at", ASCENDING)],
-                name="resolved_centre_received",
-            ),
-            IndexModel([("rating.rated_at", ASCENDING)], name="rated", sparse=True),
-        ),
-    ),
-)
-"""What the report's queries need besides ``centre_received`` and ``procedure_received``."""
-
-PROJECTION = {
-    "_id": 0,
-    "status": 1,
-    "centre_code": 1,
-    "centre_name": 1,
-    "competent_agency": 1,
-    "procedure.code": 1,
-    "procedure.name": 1,
-    "procedure.field": 1,
-    "intake_channel": 1,
-    "received_at": 1,
-    "appointment_at": 1,
-    "resolved_at": 1,
-    "returned_at": 1,
-    "withdrawn_at": 1,
-    "stopped_at": 1,
-    "refused_at": 1,
-    "rating.overall": 1,
-    "rating.rated_at": 1,
-}
-
-SCOPE_FIELDS = {
-    "centre": "centre_code",
-    "agency": "competent_agency",
-    "field": "procedure.field",
-    "procedure": "procedure.code",
-}
+REPORT_INDEXES = store.REPORT_INDEXES
+"""What the report's queries need besides ``centre_received`` and ``procedure_received`` (kept in store)."""
 
 CSV_HEADERS = (
     "Nhóm",
@@ -92,7 +50,7 @@ CSV_HEADERS = (
 
 
 async def period_report(
-    db: AsyncDatabase[Document],
+    uow: UoW,
     *,
     viewer: Principal,
     period_from: date,
@@ -125,13 +83,11 @@ async def period_report(
         period_from=period_from,
         period_to=period_to,
         by=by,
-        tz=await _timezone(db),
-        names=await _agency_names(db) if by == "agency" else None,
+        tz=await _timezone(uow),
+        names=await uow.repos.agencies.names() if by == "agency" else None,
     )
-    scope = {SCOPE_FIELDS[name]: value for name, value in filters.items()}
-    for query in report_queries(scope, builder.period.start, builder.period.end):
-        async for doc in db[store.DOSSIERS].find(query, PROJECTION):
-            builder.add(facts_from_document(doc))
+    async for doc in uow.repos.dossiers.report_documents(filters, builder.period.start, builder.period.end):
+        builder.add(facts_from_document(doc))
     return builder.report().model_copy(update={"filters": filters})
 
 
@@ -144,29 +100,6 @@ def scoped_centre(viewer: Principal, centre: str | None) -> str | None:
     if centre is not None and centre != viewer.scope:
         raise Forbidden(f"you may see the reports of your centre {viewer.scope} only, not of {centre}")
     return viewer.scope
-
-
-def report_queries(scope: dict[str, str], start: datetime, end: datetime) -> list[Document]:
-    """Four disjoint queries (by ``received_at`` and ``resolved_at``) that find every dossier that
-    can count in a period [start, end). The clause an index serves comes first: SecantusDB (the
-    local stand-in) uses the first indexed clause of a filter; MongoDB's planner does not care."""
-    return [
-        {**scope, "received_at": {"$gte": start, "$lt": end}},
-        {
-            "resolved_at": None,
-            **scope,
-            "received_at": {"$lt": start},
-            "withdrawn_at": {"$not": {"$lt": start}},
-            "stopped_at": {"$not": {"$lt": start}},
-        },
-        {"resolved_at": {"$gte": start}, **scope, "received_at": {"$lt": start}},
-        {
-            "rating.rated_at": {"$gte": start, "$lt": end},
-            **scope,
-            "received_at": {"$lt": start},
-            "resolved_at": {"$lt": start},
-        },
-    ]
 
 
 def facts_from_document(doc: Document) -> DossierFacts:
@@ -194,13 +127,10 @@ def facts_from_document(doc: Document) -> DossierFacts:
     )
 
 
-async def _timezone(db: AsyncDatabase[Document]) -> str:
-    config = await store.get_calendar_config(db)
-    return WorkCalendar.from_config(config).timezone if config else DEFAULT_TIMEZONE
-
-
-async def _agency_names(db: AsyncDatabase[Document]) -> dict[str, str]:
-    return {a["_id"]: a["name"] async for a in db[store.AGENCIES].find({}, {"name": 1}) if a.get("name")}
+async def _timezone(uow: UoW) -> str:
+    return (
+        (await uow.repos.calendar.work_calendar()).timezone if await uow.repos.calendar.config() else DEFAULT_TIMEZONE
+    )
 
 
 # --- CSV -------------------------------------------------------------------------------------------
