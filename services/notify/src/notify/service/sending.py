@@ -183,6 +183,13 @@ async def _failed(
 # --- the use cases ------------------------------------------------------------------------------------
 
 
+async def _still_sending(uow: UnitOfWork[Repositories], notification_id: str) -> Notification | None:
+    """The notification as stored now, if it is still being sent: another sender, which had taken over an
+    expired lease, may have finished it meanwhile (then there is nothing left to record)."""
+    n = await uow.repos.notifications.get(notification_id)
+    return n if n is not None and n.status == "sending" else None
+
+
 @dataclass(frozen=True)
 class MarkSent:
     notification_id: str
@@ -196,8 +203,8 @@ async def mark_sent(cmd: MarkSent, uow: UnitOfWork[Repositories]) -> bool:
     """The provider took it: ``sent`` and ``NotificationSent`` in one transaction. False when another
     sender (which had taken over an expired lease) got there first."""
     async with uow:
-        n = await uow.repos.notifications.get(cmd.notification_id)
-        if n is None or n.status != "sending":
+        n = await _still_sending(uow, cmd.notification_id)
+        if n is None:
             return False
         uow.publish(*n.mark_sent(provider=cmd.provider, provider_reference=cmd.provider_reference, sent_at=cmd.sent_at))
         await uow.repos.notifications.save(n)
@@ -220,8 +227,8 @@ class Defer:
 async def defer(cmd: Defer, uow: UnitOfWork[Repositories]) -> bool:
     """A claimed notification goes back untried (quiet hours, rate limit, an interrupted send)."""
     async with uow:
-        n = await uow.repos.notifications.get(cmd.notification_id)
-        if n is None or n.status != "sending":
+        n = await _still_sending(uow, cmd.notification_id)
+        if n is None:
             return False
         uow.publish(*n.defer(until=cmd.until, reason=cmd.reason, at=cmd.at))
         await uow.repos.notifications.save(n)
@@ -241,8 +248,8 @@ class StopOptedOut:
 async def stop_opted_out(cmd: StopOptedOut, uow: UnitOfWork[Repositories]) -> bool:
     """The citizen opted out after the message was owed: it ends ``opted_out``, unsent."""
     async with uow:
-        n = await uow.repos.notifications.get(cmd.notification_id)
-        if n is None or n.status != "sending":
+        n = await _still_sending(uow, cmd.notification_id)
+        if n is None:
             return False
         uow.publish(*n.opt_out(cmd.at))
         await uow.repos.notifications.save(n)
@@ -271,8 +278,8 @@ async def record_failure(
     """The provider did not take it: tried again later, or given up (``failed`` goes on the other channel
     when ``fallback`` and the citizen has one). Returns the status it is left in."""
     async with uow:
-        n = await uow.repos.notifications.get(cmd.notification_id)
-        if n is None or n.status != "sending":
+        n = await _still_sending(uow, cmd.notification_id)
+        if n is None:
             return "duplicate"
         uow.publish(
             *n.attempt_failed(
