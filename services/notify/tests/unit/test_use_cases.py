@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from prometheus_client import REGISTRY
 
 from motcua_kit.errors import Conflict, NotFound
 from motcua_kit.events import (
@@ -177,6 +178,21 @@ async def test_a_claimed_sms_is_sent_with_its_id_as_client_ref_and_says_so(recei
     assert n.status == "sent" and n.provider_reference == "gw-1" and n.attempts == 1
     [event] = uow.events_of(NotificationSent)
     assert event.notification_id == n.id and event.provider == "sms_gateway"
+
+
+async def test_a_send_recorded_again_after_a_conflict_is_counted_and_published_once(received: Make) -> None:
+    uow = new_uow()
+    await recorded(received, uow, notify_channels=["sms"])
+    claimed = await uow.repos.notifications.claim_due(datetime.now(UTC), LEASE)
+    assert claimed is not None
+    labels = {"channel": "sms", "provider": "sms_gateway", "status": "sent"}
+    before = REGISTRY.get_sample_value("notify_messages_total", labels) or 0.0
+    uow.fail_commits(1)  # the first commit of "sent" loses a write conflict: the use case runs again
+    sms = RecordingSms()
+    outcome = await send_claimed(claimed, uow, Senders(sms=sms, email=RecordingMail()), settings(), datetime.now(UTC))
+    assert outcome == "sent" and len(sms.sent) == 1 and uow.rolled_back == 1
+    assert len(uow.events_of(NotificationSent)) == 1
+    assert REGISTRY.get_sample_value("notify_messages_total", labels) == before + 1
 
 
 async def test_a_permanent_failure_fails_and_falls_back_to_e_mail(received: Make) -> None:
