@@ -6,6 +6,7 @@ from __future__ import annotations
 from motcua_kit.events import CalendarChanged, DossierReceived, DossierWithdrawn, Envelope, SupplementReceived
 from motcua_kit.events.topics import RECEPTION_CATALOGUE, RECEPTION_DOSSIERS
 from motcua_kit.runtime import ConsumerSpec
+from motcua_kit.uow import UnitOfWork
 from processing.domain.case import ChainLink
 from processing.service.cases import (
     KeepCalendar,
@@ -17,7 +18,7 @@ from processing.service.cases import (
     resume_after_supplement,
     withdraw_case,
 )
-from processing.service.common import UoW
+from processing.store import Repositories
 
 
 def open_case_command(event: DossierReceived) -> OpenCase:
@@ -37,11 +38,11 @@ def open_case_command(event: DossierReceived) -> OpenCase:
     )
 
 
-async def on_received(event: DossierReceived, uow: UoW, _: Envelope) -> None:
+async def on_received(event: DossierReceived, uow: UnitOfWork[Repositories], _: Envelope) -> None:
     await open_case(open_case_command(event), uow)
 
 
-async def on_supplement(event: SupplementReceived, uow: UoW, _: Envelope) -> None:
+async def on_supplement(event: SupplementReceived, uow: UnitOfWork[Repositories], _: Envelope) -> None:
     await resume_after_supplement(
         ResumeAfterSupplement(
             code=event.dossier_code,
@@ -54,7 +55,7 @@ async def on_supplement(event: SupplementReceived, uow: UoW, _: Envelope) -> Non
     )
 
 
-async def on_withdrawn(event: DossierWithdrawn, uow: UoW, _: Envelope) -> None:
+async def on_withdrawn(event: DossierWithdrawn, uow: UnitOfWork[Repositories], _: Envelope) -> None:
     await withdraw_case(
         WithdrawCase(
             code=event.dossier_code,
@@ -66,7 +67,7 @@ async def on_withdrawn(event: DossierWithdrawn, uow: UoW, _: Envelope) -> None:
     )
 
 
-async def on_calendar(event: CalendarChanged, uow: UoW, _: Envelope) -> None:
+async def on_calendar(event: CalendarChanged, uow: UnitOfWork[Repositories], _: Envelope) -> None:
     await keep_calendar(KeepCalendar(event), uow)
 
 

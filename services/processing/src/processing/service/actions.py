@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from motcua_kit.events import Event
-from motcua_kit.uow import use_case
+from motcua_kit.uow import UnitOfWork, use_case
 from motcua_worktime import WorkCalendar
 from processing import metrics
 from processing.domain.audit import AuditEntry
 from processing.domain.case import Actor, Case
-from processing.service.common import UoW, refusals, visible_case
+from processing.service.common import refusals, visible_case
+from processing.store import Repositories
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -96,7 +97,9 @@ Change = Callable[[Case, datetime], list[Event]]
 AfterCommit = Callable[[Case], None]
 
 
-async def _act(cmd: CaseAction, uow: UoW, action: str, change: Change, after: AfterCommit | None = None) -> Case:
+async def _act(
+    cmd: CaseAction, uow: UnitOfWork[Repositories], action: str, change: Change, after: AfterCommit | None = None
+) -> Case:
     at = cmd.at or datetime.now(UTC)
     actor = cmd.actor
     async with uow:
@@ -125,19 +128,19 @@ async def _act(cmd: CaseAction, uow: UoW, action: str, change: Change, after: Af
 
 
 @use_case
-async def assign_step(cmd: AssignStep, uow: UoW) -> Case:
+async def assign_step(cmd: AssignStep, uow: UnitOfWork[Repositories]) -> Case:
     """The leader assigns the current step to a specialist (StepAssigned)."""
     return await _act(cmd, uow, "assign", lambda case, at: case.assign(cmd.actor, cmd.assignee, at))
 
 
 @use_case
-async def claim_step(cmd: ClaimStep, uow: UoW) -> Case:
+async def claim_step(cmd: ClaimStep, uow: UnitOfWork[Repositories]) -> Case:
     """A specialist takes a new step (StepAssigned)."""
     return await _act(cmd, uow, "claim", lambda case, at: case.claim(cmd.actor, at))
 
 
 @use_case
-async def record_work(cmd: RecordWork, uow: UoW) -> Case:
+async def record_work(cmd: RecordWork, uow: UnitOfWork[Repositories]) -> Case:
     """The assignee records work done and, if any, a result document reference."""
     return await _act(
         cmd, uow, "record_work", lambda case, at: case.record_work(cmd.actor, cmd.note, cmd.document_ref, at)
@@ -145,13 +148,13 @@ async def record_work(cmd: RecordWork, uow: UoW) -> Case:
 
 
 @use_case
-async def submit_step(cmd: SubmitStep, uow: UoW) -> Case:
+async def submit_step(cmd: SubmitStep, uow: UnitOfWork[Repositories]) -> Case:
     """The assignee submits the step for the leader's approval."""
     return await _act(cmd, uow, "submit", lambda case, at: case.submit(cmd.actor, at))
 
 
 @use_case
-async def approve_step(cmd: ApproveStep, uow: UoW) -> Case:
+async def approve_step(cmd: ApproveStep, uow: UnitOfWork[Repositories]) -> Case:
     """The leader approves the step, classified against its deadline (StepCompleted)."""
     calendar: WorkCalendar = await uow.repos.calendar.work_calendar()
 
@@ -165,7 +168,7 @@ async def approve_step(cmd: ApproveStep, uow: UoW) -> Case:
 
 
 @use_case
-async def send_back(cmd: SendBack, uow: UoW) -> Case:
+async def send_back(cmd: SendBack, uow: UnitOfWork[Repositories]) -> Case:
     """The leader sends the submitted step back to its assignee."""
     return await _act(
         cmd,
@@ -177,19 +180,19 @@ async def send_back(cmd: SendBack, uow: UoW) -> Case:
 
 
 @use_case
-async def hand_over(cmd: HandOver, uow: UoW) -> Case:
+async def hand_over(cmd: HandOver, uow: UnitOfWork[Repositories]) -> Case:
     """The approved step passes to the next agency of the chain (CaseHandedOver)."""
     return await _act(cmd, uow, "hand_over", lambda case, at: case.hand_over(cmd.actor, at))
 
 
 @use_case
-async def resolve(cmd: Resolve, uow: UoW) -> Case:
+async def resolve(cmd: Resolve, uow: UnitOfWork[Repositories]) -> Case:
     """The result of the last approved step goes back to reception (DossierResolved)."""
     return await _act(cmd, uow, "resolve", lambda case, at: case.resolve(cmd.actor, cmd.summary, at))
 
 
 @use_case
-async def request_supplement(cmd: RequestSupplement, uow: UoW) -> Case:
+async def request_supplement(cmd: RequestSupplement, uow: UnitOfWork[Repositories]) -> Case:
     """Asks the citizen for a supplement; the clock pauses (AgencySupplementRequested)."""
     return await _act(
         cmd, uow, "request_supplement", lambda case, at: case.request_supplement(cmd.actor, cmd.reasons, at)
@@ -197,7 +200,7 @@ async def request_supplement(cmd: RequestSupplement, uow: UoW) -> Case:
 
 
 @use_case
-async def request_payment(cmd: RequestPayment, uow: UoW) -> Case:
+async def request_payment(cmd: RequestPayment, uow: UnitOfWork[Repositories]) -> Case:
     """Fees or taxes to pay before the work goes on (PaymentRequested)."""
     return await _act(
         cmd,
@@ -208,12 +211,12 @@ async def request_payment(cmd: RequestPayment, uow: UoW) -> Case:
 
 
 @use_case
-async def confirm_payment(cmd: ConfirmPayment, uow: UoW) -> Case:
+async def confirm_payment(cmd: ConfirmPayment, uow: UnitOfWork[Repositories]) -> Case:
     """The payment arrived: the case is open again (PaymentConfirmed)."""
     return await _act(cmd, uow, "confirm_payment", lambda case, at: case.confirm_payment(cmd.actor, at))
 
 
 @use_case
-async def stop_processing(cmd: StopProcessing, uow: UoW) -> Case:
+async def stop_processing(cmd: StopProcessing, uow: UnitOfWork[Repositories]) -> Case:
     """The leader stops processing (status 8, ProcessingStopped)."""
     return await _act(cmd, uow, "stop", lambda case, at: case.stop(cmd.actor, cmd.reason, at))

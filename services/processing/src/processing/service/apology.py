@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from motcua_kit.errors import Conflict
-from motcua_kit.uow import use_case
+from motcua_kit.uow import UnitOfWork, use_case
 from processing.domain.audit import AuditEntry
 from processing.domain.case import Actor, Case
 from processing.forms import apology_form, apology_pdf
-from processing.service.common import UoW, refusals, visible_case
+from processing.service.common import refusals, visible_case
+from processing.store import Repositories
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -24,7 +25,7 @@ class IssueApology:
 
 
 @use_case
-async def issue_apology(cmd: IssueApology, uow: UoW) -> Case:
+async def issue_apology(cmd: IssueApology, uow: UnitOfWork[Repositories]) -> Case:
     """At most once per dossier, by a leader of the agency holding it, at the latest one working day
     before the deadline; the new appointment becomes the deadline everywhere (ApologyIssued)."""
     at = cmd.at or datetime.now(UTC)
@@ -54,7 +55,7 @@ async def issue_apology(cmd: IssueApology, uow: UoW) -> Case:
     return case
 
 
-async def apology_document(uow: UoW, *, code: str, viewer: Actor) -> bytes:
+async def apology_document(uow: UnitOfWork[Repositories], *, code: str, viewer: Actor) -> bytes:
     """Mẫu 04 of an issued apology, rendered off the event loop."""
     case = await visible_case(uow.repos, code, viewer)
     if case.apology is None:

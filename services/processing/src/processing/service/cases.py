@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from motcua_kit.events import CalendarChanged
-from motcua_kit.uow import use_case
+from motcua_kit.uow import UnitOfWork, use_case
 from processing import metrics
 from processing.domain.case import Case, ChainLink
 from processing.domain.workflow import ActionRefused
-from processing.service.common import UoW
+from processing.store import Repositories
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,7 +59,7 @@ class KeepCalendar:
 
 
 @use_case
-async def open_case(cmd: OpenCase, uow: UoW) -> Case:
+async def open_case(cmd: OpenCase, uow: UnitOfWork[Repositories]) -> Case:
     """Opens the case of a received dossier: one step per agency of the chain (CaseOpened)."""
     async with uow:
         calendar = await uow.repos.calendar.work_calendar()
@@ -88,7 +88,7 @@ async def open_case(cmd: OpenCase, uow: UoW) -> Case:
 
 
 @use_case
-async def resume_after_supplement(cmd: ResumeAfterSupplement, uow: UoW) -> Case | None:
+async def resume_after_supplement(cmd: ResumeAfterSupplement, uow: UnitOfWork[Repositories]) -> Case | None:
     """The citizen's supplement arrived: the clock resumes and every open deadline moves by the pause.
 
     A supplement at intake (before the case existed), or one already taken into account, changes nothing."""
@@ -114,7 +114,7 @@ async def resume_after_supplement(cmd: ResumeAfterSupplement, uow: UoW) -> Case 
 
 
 @use_case
-async def withdraw_case(cmd: WithdrawCase, uow: UoW) -> Case | None:
+async def withdraw_case(cmd: WithdrawCase, uow: UnitOfWork[Repositories]) -> Case | None:
     """The citizen withdrew the dossier at reception: the case stops here (a closed case stays as it is)."""
     async with uow:
         case = await uow.repos.cases.get(cmd.code)
@@ -131,7 +131,7 @@ async def withdraw_case(cmd: WithdrawCase, uow: UoW) -> Case | None:
 
 
 @use_case
-async def keep_calendar(cmd: KeepCalendar, uow: UoW) -> bool:
+async def keep_calendar(cmd: KeepCalendar, uow: UnitOfWork[Repositories]) -> bool:
     """Returns whether the change was kept (an older one read late is not)."""
     async with uow:
         kept = await uow.repos.calendar.apply(cmd.change)

@@ -11,9 +11,9 @@ import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from motcua_kit.uow import use_case
+from motcua_kit.uow import UnitOfWork, use_case
 from processing import metrics
-from processing.service.common import UoW
+from processing.store import Repositories
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class RaiseAlerts:
 
 
 @use_case
-async def raise_alerts(cmd: RaiseAlerts, uow: UoW) -> int:
+async def raise_alerts(cmd: RaiseAlerts, uow: UnitOfWork[Repositories]) -> int:
     """Publishes the case's due alerts not raised yet; returns how many."""
     async with uow:
         case = await uow.repos.cases.get(cmd.code)
@@ -48,7 +48,7 @@ async def raise_alerts(cmd: RaiseAlerts, uow: UoW) -> int:
 
 
 @use_case
-async def scan_deadlines(cmd: ScanDeadlines, uow: UoW) -> int:
+async def scan_deadlines(cmd: ScanDeadlines, uow: UnitOfWork[Repositories]) -> int:
     """One round of the clock: each due alert published once; returns how many this round published."""
     at = cmd.now or datetime.now(UTC)
     calendar = await uow.repos.calendar.work_calendar()
@@ -60,7 +60,7 @@ async def scan_deadlines(cmd: ScanDeadlines, uow: UoW) -> int:
     return published
 
 
-async def refresh_step_gauges(uow: UoW, now: datetime | None = None) -> None:
+async def refresh_step_gauges(uow: UnitOfWork[Repositories], now: datetime | None = None) -> None:
     """The open and overdue steps per agency, as gauges (read outside any transaction)."""
     open_by_agency, overdue_by_agency = await uow.repos.cases.open_steps(now or datetime.now(UTC))
     metrics.set_open_steps(open_by_agency, overdue_by_agency)

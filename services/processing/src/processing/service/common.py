@@ -1,4 +1,4 @@
-"""What the use cases share: the unit of work's type, finding a case, turning refusals into 4xx."""
+"""What the use cases share: finding a case the viewer may see, turning the domain's refusals into 4xx."""
 
 from __future__ import annotations
 
@@ -6,12 +6,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from motcua_kit.errors import Conflict, Forbidden, Invalid, NotFound
-from motcua_kit.uow import UnitOfWork
 from processing.domain.case import Actor, Case
 from processing.domain.workflow import ActionRefused, BadChange, NotYours
 from processing.store import Repositories
-
-UoW = UnitOfWork[Repositories]
 
 
 async def visible_case(repos: Repositories, code: str, viewer: Actor) -> Case:

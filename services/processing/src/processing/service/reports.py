@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 
+from motcua_kit.uow import UnitOfWork
 from motcua_kit.values import ReportPeriod
 from processing.domain.case import Actor
 from processing.domain.performance import Row, StepFact, build
-from processing.service.common import UoW
+from processing.store import Repositories
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -19,7 +20,7 @@ class PerformanceQuery:
     now: datetime | None = None
 
 
-async def performance(query: PerformanceQuery, uow: UoW) -> list[Row]:
+async def performance(query: PerformanceQuery, uow: UnitOfWork[Repositories]) -> list[Row]:
     """Per agency, field or procedure. A leader sees their own agency; an auditor sees every agency."""
     at = query.now or datetime.now(UTC)
     zone = (await uow.repos.calendar.work_calendar()).zone

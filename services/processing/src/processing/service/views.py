@@ -6,10 +6,12 @@ import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from motcua_kit.uow import UnitOfWork
 from processing.domain.audit import AuditEntry
 from processing.domain.case import Actor, Case
 from processing.forms import SlipRow, process_slip_form, process_slip_pdf, slip_rows
-from processing.service.common import UoW, visible_case
+from processing.service.common import visible_case
+from processing.store import Repositories
 
 QUEUES = ("new", "mine", "approval", "due_soon", "overdue", "paused")
 
@@ -24,7 +26,7 @@ class QueueQuery:
     now: datetime | None = None
 
 
-async def work_queue(query: QueueQuery, uow: UoW) -> tuple[int, list[Case]]:
+async def work_queue(query: QueueQuery, uow: UnitOfWork[Repositories]) -> tuple[int, list[Case]]:
     """The agency's work queue (its total, and one page), oldest deadline first."""
     at = query.now or datetime.now(UTC)
     due_until = None
@@ -42,21 +44,21 @@ async def work_queue(query: QueueQuery, uow: UoW) -> tuple[int, list[Case]]:
     )
 
 
-async def get_case(uow: UoW, *, code: str, viewer: Actor) -> Case:
+async def get_case(uow: UnitOfWork[Repositories], *, code: str, viewer: Actor) -> Case:
     return await visible_case(uow.repos, code, viewer)
 
 
-async def audit_trail(uow: UoW, *, code: str, viewer: Actor) -> list[AuditEntry]:
+async def audit_trail(uow: UnitOfWork[Repositories], *, code: str, viewer: Actor) -> list[AuditEntry]:
     await visible_case(uow.repos, code, viewer)
     return await uow.repos.audit.trail(code)
 
 
-async def process_slip(uow: UoW, *, code: str, viewer: Actor) -> list[SlipRow]:
+async def process_slip(uow: UnitOfWork[Repositories], *, code: str, viewer: Actor) -> list[SlipRow]:
     """The process-control slip's rows: one per hand-over between units."""
     return slip_rows(await visible_case(uow.repos, code, viewer))
 
 
-async def process_slip_document(uow: UoW, *, code: str, viewer: Actor) -> bytes:
+async def process_slip_document(uow: UnitOfWork[Repositories], *, code: str, viewer: Actor) -> bytes:
     """The process-control slip of the case so far, rendered off the event loop."""
     case = await visible_case(uow.repos, code, viewer)
     calendar = await uow.repos.calendar.work_calendar()
