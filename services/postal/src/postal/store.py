@@ -231,14 +231,32 @@ class ShipmentRepository(MongoRepository[Shipment]):
         sort = [("updated_at", DESCENDING)] if newest_first else None
         return await self.find(query, sort=sort, limit=limit)
 
-    async def gauge_rows(self, closed_since: datetime) -> list[Document]:
-        """Open shipments and those closed since ``closed_since``: purpose, status, carrier, late, open, task."""
+    async def gauge_rows(self, closed_since: datetime) -> list[GaugeRow]:
+        """Open shipments, and those closed since ``closed_since``, as the gauges count them."""
         fields = {"purpose": 1, "status": 1, "carrier": 1, "late": 1, "open": 1, "task": 1}
-        open_docs = await self.collection.find({"open": True}, fields, session=self.session).to_list(None)
-        closed = await self.collection.find(
-            {"open": False, "updated_at": {"$gte": closed_since}}, fields, session=self.session
-        ).to_list(None)
-        return [*open_docs, *closed]
+        query = {"$or": [{"open": True}, {"open": False, "updated_at": {"$gte": closed_since}}]}
+        docs = await self.collection.find(query, fields, session=self.session).to_list(None)
+        return [
+            GaugeRow(
+                purpose=d["purpose"],
+                status=d["status"],
+                carrier=d.get("carrier") or "",
+                open=bool(d.get("open")),
+                late=bool(d.get("late")),
+                task_kind=(d.get("task") or {}).get("kind"),
+            )
+            for d in docs
+        ]
+
+
+@dataclass(frozen=True)
+class GaugeRow:
+    purpose: str
+    status: str
+    carrier: str
+    open: bool
+    late: bool
+    task_kind: str | None
 
 
 class PickupRepository(MongoRepository[Pickup]):

@@ -116,8 +116,8 @@ async def request_pickup(cmd: RequestPickup, uow: UoW, *, rules: Rules) -> Picku
                     raise Conflict(
                         "this Idempotency-Key was used for a different pickup request", code="idempotency_key_reused"
                     )
-                same = await uow.repos.pickups.get(shipment_id.removeprefix("pickup:"))
-                assert same is not None
+                same = await uow.repos.shipments.get(shipment_id)
+                assert isinstance(same, Pickup)
                 return same
         calendar = await load_calendar(uow.repos.calendar)
         pickup_id = new_pickup_id(at.astimezone(calendar.zone))

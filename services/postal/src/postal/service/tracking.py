@@ -217,14 +217,13 @@ async def refresh_gauges(uow: UoW) -> None:
     counts: dict[tuple[str, str, str], int] = {}
     late: dict[tuple[str, str], int] = {}
     waiting: dict[str, int] = {}
-    for doc in await uow.repos.shipments.gauge_rows(now_utc() - timedelta(days=30)):
-        carrier = doc.get("carrier") or ""
-        key = (doc["purpose"], doc["status"], carrier)
+    for row in await uow.repos.shipments.gauge_rows(now_utc() - timedelta(days=30)):
+        key = (row.purpose, row.status, row.carrier)
         counts[key] = counts.get(key, 0) + 1
-        if doc.get("open") and doc.get("late"):
-            late[(doc["purpose"], carrier)] = late.get((doc["purpose"], carrier), 0) + 1
-        if doc.get("task"):
-            waiting[doc["task"]["kind"]] = waiting.get(doc["task"]["kind"], 0) + 1
+        if row.open and row.late:
+            late[(row.purpose, row.carrier)] = late.get((row.purpose, row.carrier), 0) + 1
+        if row.task_kind:
+            waiting[row.task_kind] = waiting.get(row.task_kind, 0) + 1
     metrics.set_shipments([(*k, n) for k, n in counts.items()], [(*k, n) for k, n in late.items()])
     metrics.set_commands_waiting(waiting)
 
