@@ -186,5 +186,11 @@ async def test_the_process_control_slip_has_a_row_per_hand_over(two_replicas: An
     assert as_csv.headers["content-type"].startswith("text/csv") and "Số bước đã xử lý" in as_csv.text
     bad = await http.get("/reports/performance", params={"date_from": today, "date_to": "2020-01-01"}, headers=auditor)
     assert bad.status_code == 422 and "after it ends" in bad.json()["message"]
+    # At most 366 days, both ends included (a leap year is the longest period), as in the other services.
+    leap_year = {"date_from": "2024-01-01", "date_to": "2024-12-31"}
+    assert (await http.get("/reports/performance", params=leap_year, headers=auditor)).status_code == 200
+    one_more = {"date_from": "2024-01-01", "date_to": "2025-01-01"}
+    too_long = await http.get("/reports/performance", params=one_more, headers=auditor)
+    assert too_long.status_code == 422 and too_long.json()["error"] == "period_too_long"
     officer = token(local_stack, "agency_officer", LAND_OFFICE)
     assert (await http.get("/reports/performance", params=params, headers=officer)).status_code == 403

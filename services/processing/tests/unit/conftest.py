@@ -30,6 +30,14 @@ class FakeCases(InMemoryRepository[Case]):
             and (c.current.due_at <= horizon or c.deadline_at <= horizon)
         ]
 
+    async def for_performance(self, *, start: datetime, end: datetime, agency: str | None) -> list[Case]:
+        return [
+            c
+            for c in self.all()
+            if (c.is_open or any(s.completed_at and start <= s.completed_at <= end for s in c.steps))
+            and (agency is None or c.in_chain(agency))
+        ]
+
     async def open_steps(self, now: datetime) -> tuple[dict[str, int], dict[str, int]]:
         opened: dict[str, int] = {}
         overdue: dict[str, int] = {}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,12 +24,13 @@ from motcua_kit.events import (
     StepCompleted,
     StepOverdue,
 )
+from motcua_kit.values import ReportPeriod
 from motcua_worktime import WorkCalendar
 from processing.consumers import open_case_command
 from processing.domain.case import Actor, Case
 from processing.domain.workflow import CaseStatus, StepStatus
 from processing.service import actions
-from processing.service.apology import IssueApology, issue_apology
+from processing.service.apology import IssueApology, apology_document, issue_apology
 from processing.service.cases import (
     KeepCalendar,
     ResumeAfterSupplement,
@@ -40,7 +41,8 @@ from processing.service.cases import (
     withdraw_case,
 )
 from processing.service.clock import ScanDeadlines, scan_deadlines
-from processing.service.views import audit_trail, get_case
+from processing.service.reports import PerformanceQuery, performance
+from processing.service.views import audit_trail, get_case, process_slip, process_slip_document
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 LAND, TAX = "000.00.13.H56", "000.00.45.H56"
@@ -275,3 +277,55 @@ async def test_the_clock_publishes_each_alert_once(uow: Any) -> None:
     assert stored(uow, late.code).alerts == ["overdue:1"]
     assert uow.events_of(DeadlineApproaching) == [] and stored(uow, quiet.code).alerts == []
     assert counted("processing_deadline_alerts_total", {"kind": "StepOverdue"}) == before + 1
+
+
+async def test_the_performance_report_counts_the_steps_handled_and_the_backlog(uow: Any) -> None:
+    code = (await opened(uow)).code
+    await opened(uow)  # a second case, still new at the land office: backlog
+    await actions.claim_step(actions.ClaimStep(code=code, actor=LAND_OFFICER, at=AT), uow)
+    await actions.submit_step(actions.SubmitStep(code=code, actor=LAND_OFFICER, at=AT), uow)
+    await actions.approve_step(actions.ApproveStep(code=code, actor=LAND_LEADER, at=AT), uow)
+    await actions.hand_over(actions.HandOver(code=code, actor=LAND_LEADER, at=AT), uow)
+    period = ReportPeriod.checked(date(2026, 11, 1), date(2026, 11, 30))
+    now = datetime(2026, 11, 26, 9, 0, tzinfo=VN)
+    mine = await performance(PerformanceQuery(viewer=LAND_LEADER, period=period, now=now), uow)
+    assert [(r.key, r.handled, r.early, r.backlog, r.overdue) for r in mine] == [
+        (LAND, 1, 1, 1, 0),
+        ("total", 1, 1, 1, 0),
+    ]
+    auditor = Actor("kiemtra", "auditor", "H56")
+    everyone = await performance(PerformanceQuery(viewer=auditor, period=period, now=now), uow)
+    assert [(r.key, r.handled, r.backlog) for r in everyone] == [(LAND, 1, 1), (TAX, 0, 1), ("total", 1, 2)]
+
+
+async def test_the_forms_are_rendered_from_the_case(uow: Any) -> None:
+    case = await opened(uow)
+    code = case.code
+    with pytest.raises(Conflict) as none_yet:
+        await apology_document(uow, code=code, viewer=LAND_LEADER)
+    assert none_yet.value.code == "no_apology"
+    cmd = IssueApology(
+        code=code,
+        actor=LAND_LEADER,
+        reason="Cần xác minh",
+        new_appointment_at=case.deadline_at + timedelta(days=7),
+        at=AT,
+    )
+    await issue_apology(cmd, uow)
+    assert (await apology_document(uow, code=code, viewer=LAND_LEADER)).startswith(b"%PDF")
+    assert (await process_slip_document(uow, code=code, viewer=TAX_LEADER)).startswith(b"%PDF")
+    for position, leader in ((1, LAND_LEADER), (2, TAX_LEADER)):
+        officer = LAND_OFFICER if position == 1 else TAX_OFFICER
+        await actions.claim_step(actions.ClaimStep(code=code, actor=officer, at=AT), uow)
+        await actions.submit_step(actions.SubmitStep(code=code, actor=officer, at=AT), uow)
+        await actions.approve_step(actions.ApproveStep(code=code, actor=leader, at=AT), uow)
+        if position == 1:
+            await actions.hand_over(actions.HandOver(code=code, actor=leader, at=AT + timedelta(hours=1)), uow)
+    await actions.resolve(actions.Resolve(code=code, actor=TAX_LEADER, summary="Xong", at=AT + timedelta(hours=2)), uow)
+    rows = await process_slip(uow, code=code, viewer=TAX_LEADER)
+    assert [(r.from_unit.split(" - ")[0], r.to_unit.split(" - ")[0], r.result) for r in rows] == [
+        ("Bộ phận một cửa", LAND, None),
+        (LAND, TAX, "early"),
+        (TAX, "Bộ phận một cửa", "early"),
+    ]
+    assert [r.at for r in rows[1:]] == [AT + timedelta(hours=1), AT + timedelta(hours=2)]
