@@ -116,7 +116,7 @@ async def _act(
                 role=actor.role,
                 agency=actor.agency,
                 at=at,
-                details=dict(case.history[-1].details or {}),
+                details=dict(case.history[-1].details or {}),  # what the case's history row says
             )
         )
         uow.publish(*events)
