@@ -310,16 +310,18 @@ async def test_a_webhook_step_is_applied_once(uow: FakeUnitOfWork[FakeRepositori
 
     async def deliver() -> str:
         return await tracking.receive_webhook(
+            tracking.CarrierCallback(body, str(now), signature),
             uow,
-            body=body,
-            timestamp=str(now),
-            signature=signature,
             secret=SECRET,
             tolerance_seconds=300,
             rules=RULES,
             now=now,
         )
 
+    with pytest.raises(tracking.WebhookRefused):
+        await tracking.receive_webhook(
+            tracking.CarrierCallback(body, str(now), "0" * 64), uow, secret=SECRET, tolerance_seconds=300, rules=RULES
+        )
     assert await deliver() == "accepted"
     assert await deliver() == "duplicate"
     [changed] = uow.events_of(ShipmentStatusChanged)

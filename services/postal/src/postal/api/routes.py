@@ -198,11 +198,10 @@ async def carrier_webhook(
 ) -> OutcomeOut:
     """Signed tracking callbacks: HMAC-SHA256 over "<timestamp>.<body>" with the shared secret."""
     s = request.app.state.settings.carrier
+    callback = tracking.CarrierCallback(await request.body(), x_carrier_timestamp, x_carrier_signature)
     outcome = await tracking.receive_webhook(
+        callback,
         uow,
-        body=await request.body(),
-        timestamp=x_carrier_timestamp,
-        signature=x_carrier_signature,
         secret=s.webhook_secret,
         tolerance_seconds=s.webhook_tolerance_seconds,
         rules=rules,

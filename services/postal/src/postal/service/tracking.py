@@ -111,12 +111,19 @@ def verify_signature(
     return "expired" if age > tolerance else None
 
 
+@dataclass(frozen=True)
+class CarrierCallback:
+    """A tracking callback as it arrived: the raw body and the signature headers."""
+
+    body: bytes
+    timestamp: str | None
+    signature: str | None
+
+
 async def receive_webhook(
+    cmd: CarrierCallback,
     uow: UoW,
     *,
-    body: bytes,
-    timestamp: str | None,
-    signature: str | None,
     secret: str,
     tolerance_seconds: float,
     rules: Rules,
@@ -124,11 +131,12 @@ async def receive_webhook(
 ) -> Outcome:
     """Checks and applies one carrier callback. Refused callbacks raise a 401, unreadable ones a 422,
     unknown tracking numbers a 404 (the carrier retries: the order may not be recorded yet)."""
+    body = cmd.body
     problem = verify_signature(
         secret,
-        timestamp or "",
+        cmd.timestamp or "",
         body,
-        signature or "",
+        cmd.signature or "",
         tolerance=tolerance_seconds,
         now=time.time() if now is None else now,
     )
