@@ -1,4 +1,10 @@
-"""Reception's collections and the queries on them.
+"""Reception's collections, its repositories and the queries on them: the only module that touches MongoDB.
+
+``Repositories(db, session)`` (the factory the runtime gets) holds one repository per collection:
+``dossiers`` (the ``Dossier`` aggregate with a version check; ``document_of``/``dossier_of`` are its one
+mapping, which tests and benchmarks use too), ``sequences``, ``idempotency``, ``rate_limits``,
+``procedures``, ``centres``, ``agencies``, ``province`` and ``calendar`` (reception owns the calendar and
+publishes it; the document is the one the other services' replicas keep).
 
 The dossier register (collection ``dossiers``), one document per dossier, ``_id`` = dossier code:
 

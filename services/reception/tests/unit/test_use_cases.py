@@ -16,6 +16,7 @@ from motcua_kit.consumer import PermanentError
 from motcua_kit.errors import Conflict, Invalid, NotFound
 from motcua_kit.events import (
     CaseOpened,
+    DossierRated,
     DossierReceived,
     DossierRefused,
     DossierResolved,
@@ -32,7 +33,7 @@ from motcua_worktime import WorkCalendar
 from reception.consumers import pickup_command
 from reception.domain.catalogue import CatalogueImport
 from reception.domain.dossier import ApplicantInfo, Dossier, DossierDraft, Status, SubmittedDocument
-from reception.service import desk, intake, register
+from reception.service import desk, intake, lookup, register
 from reception.store import Duplicate, IdempotencyRecord
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -89,6 +90,18 @@ class FakeIdempotency(_Snapshots):
         self.data[record.key] = record
 
 
+class FakeRateLimits:
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+
+    async def hit(self, key: str, *, window_seconds: int, now: datetime) -> int:
+        self.counts[key] = self.counts.get(key, 0) + 1
+        return self.counts[key]
+
+    async def hits(self, key: str, *, window_seconds: int, now: datetime) -> int:
+        return self.counts.get(key, 0)
+
+
 class FakeCatalogue:
     """Procedures, centres, agencies, the province and the calendar: read only in these tests."""
 
@@ -121,6 +134,7 @@ class FakeRepositories:
     agencies: FakeCatalogue
     province: FakeCatalogue
     calendar: FakeCatalogue
+    rate_limits: FakeRateLimits
 
 
 def fake_uow(*dossiers: Dossier) -> FakeUnitOfWork[Any]:
@@ -134,6 +148,7 @@ def fake_uow(*dossiers: Dossier) -> FakeUnitOfWork[Any]:
         catalogue,
         catalogue,
         catalogue,
+        FakeRateLimits(),
     )
     return FakeUnitOfWork(repos, producer="reception")
 
@@ -351,3 +366,29 @@ async def test_an_event_for_an_unknown_dossier_is_permanent() -> None:
             ),
             uow,
         )
+
+
+async def test_the_citizen_rates_a_returned_dossier_once_with_the_second_factor() -> None:
+    uow, dossier = await received_dossier()
+    limits = lookup.Limits(per_client_per_minute=30, failures_per_code_per_hour=10)
+    factor = lookup.SecondFactor(code=dossier.code, phone="84905123456")
+    with pytest.raises(Conflict) as early:
+        await lookup.rate(lookup.RateDossier(factor, "satisfied"), uow, limits=limits)
+    assert early.value.code == "not_returned"
+    await register.follow(
+        DossierResolved(
+            dossier_code=dossier.code, agency_code="a", resolved_at=NOW, resolved_by="l", result_summary="ok"
+        ),
+        uow,
+    )
+    await desk.return_result(desk.ReturnResult(OFFICER, dossier.code, now=NOW + timedelta(hours=1)), uow)
+    wrong = lookup.SecondFactor(code=dossier.code, phone="0905000000")
+    with pytest.raises(NotFound):
+        await lookup.rate(lookup.RateDossier(wrong, "satisfied"), uow, limits=limits)
+    rating = await lookup.rate(lookup.RateDossier(factor, "very_satisfied", {"time": "satisfied"}), uow, limits=limits)
+    assert rating["overall"] == "very_satisfied"
+    [event] = uow.events_of(DossierRated)
+    assert event.criteria == {"time": "satisfied"}
+    with pytest.raises(Conflict) as twice:
+        await lookup.rate(lookup.RateDossier(factor, "satisfied"), uow, limits=limits)
+    assert twice.value.code == "already_rated" and len(uow.events_of(DossierRated)) == 1

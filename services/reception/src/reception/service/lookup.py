@@ -156,14 +156,19 @@ def expected_from_citizen(dossier: Dossier) -> str | None:
     return None
 
 
-@use_case
 async def rate(cmd: RateDossier, uow: UoW, *, limits: Limits) -> dict[str, Any]:
-    """The citizen rates a returned dossier, once."""
+    """The citizen rates a returned dossier, once (the lookup's limits and second factor first)."""
     at = cmd.now or datetime.now(UTC)
     found = await find_for_citizen(uow, cmd.factor, client=cmd.client, limits=limits, now=at)
+    return await _record_rating(found.code, cmd, uow, at=at)
+
+
+@use_case
+async def _record_rating(code: str, cmd: RateDossier, uow: UoW, *, at: datetime) -> dict[str, Any]:
     async with uow:
-        dossier = await uow.repos.dossiers.get(found.code)
-        assert dossier is not None
+        dossier = await uow.repos.dossiers.get(code)
+        if dossier is None:
+            raise NotFound(NOT_FOUND)
         try:
             uow.publish(*dossier.rate(cmd.overall, cmd.criteria, at=at))
         except DossierRuleError as exc:
