@@ -1,8 +1,8 @@
 """Copies of another service's reference data, kept from its events: the province calendar.
 
 Processing and postal count working time with the calendar reception publishes (``CalendarChanged``).
-Each keeps the latest copy in its own ``province_settings`` collection; an older change read late (a replay)
-never overwrites a newer one.
+Each keeps the latest copy in its own database (``province_settings`` unless the service names another
+collection); an older change read late (a replay) never overwrites a newer one.
 """
 
 from __future__ import annotations
@@ -23,8 +23,10 @@ CALENDAR_ID = "calendar"
 class CalendarReplica:
     """The repository of the calendar copy: ``config()`` for ``WorkCalendar.from_config``, ``apply(event)``."""
 
-    def __init__(self, db: AsyncDatabase[Document], session: AsyncClientSession | None) -> None:
-        self.collection = db[PROVINCE_SETTINGS]
+    def __init__(
+        self, db: AsyncDatabase[Document], session: AsyncClientSession | None, *, collection: str = PROVINCE_SETTINGS
+    ) -> None:
+        self.collection = db[collection]
         self.session = session
 
     async def config(self) -> dict[str, Any] | None:

@@ -422,14 +422,6 @@ class Procedures(_Collection):
         await self.collection.replace_one({"_id": procedure.code}, doc, upsert=True, session=self.session)
 
 
-class Calendar(CalendarReplica):
-    """The kit's calendar copy, in the collection postal has always kept it in (``settings``/``calendar``)."""
-
-    def __init__(self, db: AsyncDatabase[Document], session: AsyncClientSession | None) -> None:
-        super().__init__(db, session)
-        self.collection = db[SETTINGS]
-
-
 @dataclass
 class Repositories:
     """Postal's repositories, bound to one unit of work's session (or to none, for views)."""
@@ -442,7 +434,7 @@ class Repositories:
     pickup_keys: PickupKeys
     centres: Centres
     procedures: Procedures
-    calendar: Calendar
+    calendar: CalendarReplica
 
     def __init__(self, db: AsyncDatabase[Document], session: AsyncClientSession | None) -> None:
         self.shipments = ShipmentRepository(db, session)
@@ -453,7 +445,7 @@ class Repositories:
         self.pickup_keys = PickupKeys(db, session)
         self.centres = Centres(db, session)
         self.procedures = Procedures(db, session)
-        self.calendar = Calendar(db, session)
+        self.calendar = CalendarReplica(db, session, collection=SETTINGS)  # where postal has always kept it
 
 
 UoW = UnitOfWork[Repositories]
