@@ -235,20 +235,21 @@ async def calendar_days(
 @router.put("/calendar/hours", response_model=CalendarOut)
 async def set_hours(body: HoursIn, uow: UoW, admin: CentreAdmin) -> CalendarOut:
     """Change the working periods and workdays; publishes CalendarChanged."""
-    config = await catalogue.set_hours(
-        uow, periods=body.periods, workdays=body.workdays, timezone=body.timezone, by=admin.subject
-    )
+    command = catalogue.SetHours(body.periods, body.workdays, by=admin.subject, timezone=body.timezone)
+    config = await catalogue.set_hours(command, uow)
     return CalendarOut.model_validate(config)
 
 
 @router.put("/calendar/overrides/{day}", response_model=CalendarOut)
 async def set_override(day: Date, body: OverrideIn, uow: UoW, admin: CentreAdmin) -> CalendarOut:
     """Declare a day off or a swapped working day (replacing any earlier decision for that date)."""
-    config = await catalogue.set_override(uow, day, working=body.working, reason=body.reason, by=admin.subject)
+    config = await catalogue.set_override(catalogue.SetOverride(day, body.working, body.reason, by=admin.subject), uow)
     return CalendarOut.model_validate(config)
 
 
 @router.delete("/calendar/overrides/{day}", response_model=CalendarOut)
 async def delete_override(day: Date, uow: UoW, admin: CentreAdmin) -> CalendarOut:
     """Remove the decision for that date; 404 when there is none."""
-    return CalendarOut.model_validate(await catalogue.delete_override(uow, day, by=admin.subject))
+    return CalendarOut.model_validate(
+        await catalogue.delete_override(catalogue.DeleteOverride(day, by=admin.subject), uow)
+    )

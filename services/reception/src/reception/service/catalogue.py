@@ -310,33 +310,53 @@ async def list_calendar_days(uow: UoW, start: date, end: date) -> list[CalendarD
     return _checked(lambda: calendar_days(calendar, start, end))
 
 
-@use_case
-async def set_hours(
-    uow: UoW,
-    *,
-    periods: list[list[str]],
-    workdays: list[int],
-    timezone: str | None = None,
-    by: str,
-    now: datetime | None = None,
-) -> dict[str, Any]:
-    return await _edit_calendar(
-        uow, lambda c: with_hours(c, periods=periods, workdays=workdays, timezone=timezone), by=by, now=now
-    )
+@dataclass(frozen=True)
+class SetHours:
+    periods: list[list[str]]
+    workdays: list[int]
+    by: str
+    timezone: str | None = None
+    now: datetime | None = None
 
 
-@use_case
-async def set_override(
-    uow: UoW, day: date, *, working: bool, reason: str, by: str, now: datetime | None = None
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class SetOverride:
     """A compensating day off (``working=False``) or a swapped working day (``working=True``)."""
-    return await _edit_calendar(uow, lambda c: with_override(c, day, working=working, reason=reason), by=by, now=now)
+
+    day: date
+    working: bool
+    reason: str
+    by: str
+    now: datetime | None = None
+
+
+@dataclass(frozen=True)
+class DeleteOverride:
+    day: date
+    by: str
+    now: datetime | None = None
 
 
 @use_case
-async def delete_override(uow: UoW, day: date, *, by: str, now: datetime | None = None) -> dict[str, Any]:
+async def set_hours(cmd: SetHours, uow: UoW) -> dict[str, Any]:
+    def edit(config: dict[str, Any]) -> dict[str, Any]:
+        return with_hours(config, periods=cmd.periods, workdays=cmd.workdays, timezone=cmd.timezone)
+
+    return await _edit_calendar(uow, edit, by=cmd.by, now=cmd.now)
+
+
+@use_case
+async def set_override(cmd: SetOverride, uow: UoW) -> dict[str, Any]:
+    def edit(config: dict[str, Any]) -> dict[str, Any]:
+        return with_override(config, cmd.day, working=cmd.working, reason=cmd.reason)
+
+    return await _edit_calendar(uow, edit, by=cmd.by, now=cmd.now)
+
+
+@use_case
+async def delete_override(cmd: DeleteOverride, uow: UoW) -> dict[str, Any]:
     return await _edit_calendar(
-        uow, lambda c: without_override(c, day), by=by, now=now, missing=f"no override on {day}"
+        uow, lambda c: without_override(c, cmd.day), by=cmd.by, now=cmd.now, missing=f"no override on {cmd.day}"
     )
 
 
