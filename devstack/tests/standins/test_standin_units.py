@@ -15,6 +15,7 @@ from motcua_devstack.standins._delivery import DeliveryPolicy
 from motcua_devstack.standins._faults import RateLimiter
 from motcua_devstack.standins.carrier import (
     STATUS_RANK,
+    CarrierLife,
     CarrierState,
     HistoryEntry,
     OrderRequest,
@@ -135,12 +136,9 @@ def _position(entry: HistoryEntry) -> tuple[int, int]:
 def test_carrier_life_moves_forward_in_the_status_order(purpose: str) -> None:
     state = CarrierState(
         webhook_secret="s",
-        auto_advance=True,
-        step_delay_seconds=0.0,
+        life=CarrierLife(auto_advance=True, step_delay_seconds=0.0, failure_rate=0.5, max_attempts=3),
         fault_delay_seconds=0.0,
         delivery_policy=DeliveryPolicy(),
-        failure_rate=0.5,
-        max_attempts=3,
         seed=12,
     )
     party = {"name": "Nguyễn Văn Ánh", "phone": "0912345678", "address": "Số 1", "province": "Hà Nội", "commune": "X"}

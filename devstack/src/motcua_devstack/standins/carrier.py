@@ -376,27 +376,13 @@ class CarrierState:
         self,
         *,
         webhook_secret: str,
-        auto_advance: bool,
-        step_delay_seconds: float,
+        life: CarrierLife,
         fault_delay_seconds: float,
         delivery_policy: DeliveryPolicy,
-        failure_rate: float = 0.0,
-        failure_kinds: Sequence[FailureKind] = (DEFAULT_FAILURE_KIND,),
-        redelivery_delay_seconds: float = 5.0,
-        max_attempts: int = 2,
-        webhooks_enabled: bool = True,
         seed: int | None = None,
     ) -> None:
         self.webhook_secret = webhook_secret
-        self.life = CarrierLife(
-            auto_advance=auto_advance,
-            step_delay_seconds=step_delay_seconds,
-            failure_rate=failure_rate,
-            failure_kinds=list(failure_kinds),
-            redelivery_delay_seconds=redelivery_delay_seconds,
-            max_attempts=max_attempts,
-            webhooks_enabled=webhooks_enabled,
-        )
+        self.life = life
         self.random = random.Random(seed)
         self.delivery_policy = delivery_policy
         self.faults = FaultInjector("carrier", fault_delay_seconds)
@@ -637,17 +623,20 @@ def create_carrier_app(
     with ``POST /_control/life``; ``seed`` makes the dice (failures, kinds) repeatable.
     Invalid settings raise :class:`pydantic.ValidationError`.
     """
-    state = CarrierState(
-        webhook_secret=webhook_secret,
+    life = CarrierLife(
         auto_advance=auto_advance,
         step_delay_seconds=step_delay_seconds,
-        fault_delay_seconds=fault_delay_seconds,
-        delivery_policy=delivery_policy or DeliveryPolicy(),
         failure_rate=failure_rate,
-        failure_kinds=failure_kinds,
+        failure_kinds=list(failure_kinds),
         redelivery_delay_seconds=redelivery_delay_seconds,
         max_attempts=max_attempts,
         webhooks_enabled=webhooks_enabled,
+    )
+    state = CarrierState(
+        webhook_secret=webhook_secret,
+        life=life,
+        fault_delay_seconds=fault_delay_seconds,
+        delivery_policy=delivery_policy or DeliveryPolicy(),
         seed=seed,
     )
 
