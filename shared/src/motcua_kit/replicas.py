@@ -21,7 +21,7 @@ CALENDAR_ID = "calendar"
 
 
 class CalendarReplica:
-    """The repository of the calendar copy: ``config()`` for ``WorkCalendar.from_config``, ``apply(event)``."""
+    """The repository of the calendar copy: ``config()`` for ``WorkCalendar.from_stored``, ``apply(event)``."""
 
     def __init__(
         self, db: AsyncDatabase[Document], session: AsyncClientSession | None, *, collection: str = PROVINCE_SETTINGS

@@ -78,6 +78,11 @@ class WorkCalendar:
         """Build a calendar from a plain JSON-able dict (see ``motcua_worktime.config``)."""
         return cls(**parse_config(config))
 
+    @classmethod
+    def from_stored(cls, config: Mapping[str, Any] | None) -> WorkCalendar:
+        """A service's stored calendar (or copy of it); the statutory one until there is one."""
+        return cls.from_config(config) if config else cls()
+
     def to_config(self) -> CalendarConfig:
         """The JSON-able dict that ``from_config`` turns back into an equal calendar."""
         return dump_config(

@@ -34,6 +34,13 @@ def test_default_config_is_national_calendar() -> None:
     assert WorkCalendar.from_config({}) == WorkCalendar()
 
 
+def test_a_stored_calendar_or_the_statutory_one() -> None:
+    assert WorkCalendar.from_stored(None) == WorkCalendar()
+    assert (
+        WorkCalendar.from_stored(PROVINCE) == WorkCalendar.from_config(PROVINCE) != WorkCalendar()
+    )
+
+
 def test_config_round_trip_through_json() -> None:
     cal = WorkCalendar.from_config(PROVINCE)
     config = cal.to_config()

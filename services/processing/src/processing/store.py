@@ -275,7 +275,7 @@ class Calendar(CalendarReplica):
     async def work_calendar(self) -> WorkCalendar:
         """The calendar as reception last published it; the statutory one until then."""
         config = await self.config()
-        return WorkCalendar.from_config(config) if config else WorkCalendar()
+        return WorkCalendar.from_stored(config)
 
 
 @dataclass(init=False)

@@ -660,7 +660,7 @@ class Calendar(CalendarReplica):
     async def work_calendar(self) -> WorkCalendar:
         """The calendar intake counts with (the statutory one before any import)."""
         config = await self.config()
-        return WorkCalendar.from_config(config) if config else WorkCalendar()
+        return WorkCalendar.from_stored(config)
 
     async def save(self, config: dict[str, Any], *, by: str, at: datetime) -> None:
         doc = {"_id": CALENDAR_ID, "config": config, "changed_at": at, "changed_by": by}

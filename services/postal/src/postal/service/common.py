@@ -52,7 +52,7 @@ class CalendarSource(Protocol):
 async def load_calendar(replica: CalendarSource) -> WorkCalendar:
     """The province's calendar as reception last published it; the statutory one until then."""
     config = await replica.config()
-    return WorkCalendar.from_config(config) if config else WorkCalendar()
+    return WorkCalendar.from_stored(config)
 
 
 def check_partner(principal: Principal, rules: Rules) -> None:
