@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from motcua_kit.values import PhoneNumber
+from motcua_kit.values import PhoneNumber, is_mobile
 from reception.domain.dossier import ApplicantInfo, DossierDraft, SubmittedDocument
 
 IdNumber = Annotated[str, StringConstraints(pattern=r"^\d{12}$")]
@@ -73,6 +73,9 @@ class DossierIn(BaseModel):
             raise ValueError("a result returned by post needs a delivery address")
         if len(set(self.notify_channels)) != len(self.notify_channels):
             raise ValueError("notify_channels lists a channel twice")
+        # Landlines are accepted as contacts, but SMS goes to mobiles only, whatever the outcome or channel.
+        if "sms" in self.notify_channels and self.applicant.phone and not is_mobile(self.applicant.phone):
+            raise ValueError("notification by sms needs a mobile phone number, not a landline")
         return self
 
 
