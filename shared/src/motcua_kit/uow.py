@@ -111,6 +111,8 @@ class UnitOfWork(Generic[R]):
         """Adds events to the outbox of this transaction; the relay sends them once it committed."""
         if not self._depth:
             raise RuntimeError("publish() outside 'async with uow'")
+        if self._committed:
+            raise RuntimeError("publish() after commit: the events would never be written")
         envelopes = []
         for event in events:
             envelope = Envelope(
@@ -135,6 +137,8 @@ class UnitOfWork(Generic[R]):
             raise RuntimeError("commit() outside 'async with uow'")
         if self._depth > 1:
             return
+        if self._committed:
+            raise RuntimeError("commit() twice in one 'async with uow'")
         if self._events:
             await self._write_events(self._events)
         await self._commit()

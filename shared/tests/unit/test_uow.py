@@ -143,6 +143,18 @@ async def test_publish_and_commit_outside_a_block_are_refused() -> None:
         await uow.commit()
 
 
+async def test_nothing_is_published_or_committed_after_the_commit() -> None:
+    uow = FakeUnitOfWork(Repos())
+    async with uow:
+        uow.publish(opened("a"))
+        await uow.commit()
+        with pytest.raises(RuntimeError, match="after commit"):
+            uow.publish(opened("b"))
+        with pytest.raises(RuntimeError, match="twice"):
+            await uow.commit()
+    assert uow.committed == 1 and [e.dossier_code for e in uow.events_of(CaseOpened)] == ["a"]
+
+
 def test_use_case_must_take_a_uow() -> None:
     with pytest.raises(TypeError, match="uow"):
 
