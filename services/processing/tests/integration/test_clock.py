@@ -118,6 +118,10 @@ async def test_an_apology_moves_every_deadline_once_and_not_too_late(
     assert (await http.post(f"/cases/{code}/apology", json=body, headers=officer)).status_code == 403
     earlier = {**body, "new_appointment_at": case["deadline_at"]}
     assert (await http.post(f"/cases/{code}/apology", json=earlier, headers=land_leader)).status_code == 422
+    # A new appointment without its offset is refused as bad input (it cannot be compared with the deadline).
+    naive = {**body, "new_appointment_at": datetime.fromisoformat(new_date).replace(tzinfo=None).isoformat()}
+    no_offset = await http.post(f"/cases/{code}/apology", json=naive, headers=land_leader)
+    assert no_offset.status_code == 422, no_offset.text
     issued = await http.post(f"/cases/{code}/apology", json=body, headers=land_leader)
     assert issued.status_code == 200, issued.text
     assert issued.json()["deadline_at"] == issued.json()["steps"][-1]["due_at"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from processing.domain.case import Case, Step
 from processing.forms import SlipRow
@@ -105,4 +105,4 @@ class ResolveIn(_In):
 
 class ApologyIn(_In):
     reason: Text
-    new_appointment_at: datetime
+    new_appointment_at: AwareDatetime = Field(description="With its offset, e.g. 2026-12-20T10:00:00+07:00.")
