@@ -14,6 +14,7 @@ are shared counters, changed atomically outside any transaction: a send counts e
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -226,11 +227,12 @@ class Notifications(MongoRepository[Notification]):
         )
         return await cursor.to_list(None)
 
-    async def created_between(self, start: datetime, end: datetime) -> list[Document]:
-        """The counted fields of notifications created in [start, end): one range on ``created_at``
-        (the ``by_day`` index; the local server serves one clause from an index at most)."""
+    def created_between(self, start: datetime, end: datetime) -> AsyncIterator[Document]:
+        """The counted fields of notifications created in [start, end), streamed (a report covers up to a
+        year: it is counted as it is read, never held in memory at once): one range on ``created_at`` (the
+        ``by_day`` index; the local server serves one clause from an index at most)."""
         query = {"created_at": {"$gte": start, "$lt": end}}
-        return await self.collection.find(query, REPORT_FIELDS, session=self.session).to_list(None)
+        return self.collection.find(query, REPORT_FIELDS, session=self.session)
 
 
 # --- dossiers, skipped events --------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,6 +33,18 @@ class FakeNotifications(InMemoryRepository[Notification]):
             stored.version += 1
             return copy.deepcopy(stored)
         return None
+
+    async def created_between(self, start: datetime, end: datetime) -> AsyncIterator[dict[str, Any]]:
+        """One document at a time, as the store's cursor streams them."""
+        for n in list(self.items.values()):
+            if start <= n.created_at < end:
+                yield {
+                    "channel": n.channel,
+                    "status": n.status,
+                    "provider": n.provider,
+                    "created_at": n.created_at,
+                    "centre_code": n.centre_code,
+                }
 
 
 class _Snapshots:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -10,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from prometheus_client import REGISTRY
 
+from motcua_kit.auth import Principal, Role
 from motcua_kit.errors import Conflict, NotFound
 from motcua_kit.events import (
     DossierReceived,
@@ -27,6 +29,7 @@ from notify.service.preferences import OptIn, OptOut, opt_in, opt_out
 from notify.service.receipts import ApplyBounce, ApplySmsReceipt, apply_bounce, apply_sms_receipt
 from notify.service.recording import RecordNotifications, record_notifications
 from notify.service.sending import Senders, send_claimed
+from notify.service.views import TotalsQuery, notification_totals
 from notify.settings import NotifySettings
 
 from .fakes import FakeRepositories, fake_repositories
@@ -290,3 +293,22 @@ async def test_opting_in_again_removes_the_opt_out_once() -> None:
     assert await opt_in(OptIn("email", EMAIL), uow) is True
     assert await opt_in(OptIn("email", EMAIL), uow) is False
     assert not await uow.repos.opt_outs.contains("email", EMAIL)
+
+
+# --- the totals report ----------------------------------------------------------------------------------------
+
+
+async def test_the_totals_report_counts_the_period_as_it_streams_it(received: Make) -> None:
+    uow = new_uow()
+    await recorded(received, uow)
+    other_centre = received("000.00.07.H56-261123-0001", centre_code="000.00.07.H56")
+    await record_notifications(recording(other_centre), uow)
+    today = datetime.now(VN).date()
+    auditor = Principal(subject="a", role=Role.AUDITOR, scope="province")
+    query = TotalsQuery(viewer=auditor, date_from=today, date_to=today, zone=VN, centre_code="000.00.06.H56")
+    totals = await notification_totals(query, uow)
+    assert totals.total == 2 and totals.by(1) == {"email": 1, "sms": 1} and totals.by(2) == {"pending": 2}
+    everywhere = await notification_totals(replace(query, centre_code=None), uow)
+    assert everywhere.total == 4
+    yesterday = today - timedelta(days=1)
+    assert (await notification_totals(replace(query, date_from=yesterday, date_to=yesterday), uow)).total == 0

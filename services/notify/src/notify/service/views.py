@@ -139,7 +139,7 @@ async def notification_totals(query: TotalsQuery, uow: UnitOfWork[Repositories])
     period = TotalsPeriod(ReportPeriod.checked(query.date_from, query.date_to), query.zone)
     centre = scoped_centre(query.viewer, query.centre_code)
     totals = NotificationTotals(period=period, centre_code=centre)
-    for doc in await uow.repos.notifications.created_between(period.start, period.end):
+    async for doc in uow.repos.notifications.created_between(period.start, period.end):
         if centre is None or doc.get("centre_code") == centre:
             totals.add(doc)
     return totals
