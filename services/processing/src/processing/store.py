@@ -23,7 +23,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from motcua_kit.mongo import Document, Indexes
-from motcua_kit.replicas import PROVINCE_SETTINGS, CalendarReplica
+from motcua_kit.replicas import CalendarReplica
 from motcua_kit.uow import MongoRepository
 from motcua_worktime import WorkCalendar
 from processing.domain.audit import AuditEntry
@@ -32,7 +32,6 @@ from processing.domain.workflow import CaseStatus, StepStatus
 
 CASES = "cases"
 AUDIT = "audit"
-SETTINGS = PROVINCE_SETTINGS
 
 INDEXES = (
     Indexes(
