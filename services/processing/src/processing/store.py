@@ -27,8 +27,8 @@ from motcua_kit.replicas import CalendarReplica
 from motcua_kit.uow import MongoRepository
 from motcua_worktime import WorkCalendar
 from processing.domain.audit import AuditEntry
-from processing.domain.case import OPEN_STATUSES, ApologyRecord, Case, HistoryEntry, Step, WorkEntry
-from processing.domain.workflow import CaseStatus, StepStatus
+from processing.domain.case import ALERTABLE, OPEN_STATUSES, ApologyRecord, Case, HistoryEntry, Step, WorkEntry
+from processing.domain.workflow import WORKING, CaseStatus, StepStatus
 
 CASES = "cases"
 AUDIT = "audit"
@@ -46,8 +46,8 @@ INDEXES = (
     Indexes(AUDIT, (IndexModel([("case", ASCENDING), ("at", ASCENDING)], name="case_at"),)),
 )
 
-WORKING_QUEUES = (StepStatus.NEW, StepStatus.ASSIGNED, StepStatus.SUBMITTED)
-CLOCK_WATCHED = [StepStatus.NEW.value, StepStatus.ASSIGNED.value, StepStatus.SUBMITTED.value, StepStatus.APPROVED.value]
+WORKING_QUEUES = sorted(s.value for s in WORKING)
+CLOCK_WATCHED = sorted(s.value for s in ALERTABLE)  # the clock's query finds what Case.pending_alerts watches
 WITHOUT_HISTORY = {"history": 0}
 OPEN_VALUES = [s.value for s in OPEN_STATUSES]
 
@@ -139,7 +139,7 @@ class CaseRepository(MongoRepository[Case]):
     ) -> tuple[int, list[Case]]:
         """One agency's queue (new, mine, approval, due_soon, overdue, paused): one query on the current
         step, oldest deadline first; with the total count."""
-        working = {"$in": [f"{agency}:{s.value}" for s in WORKING_QUEUES]}
+        working = {"$in": [f"{agency}:{s}" for s in WORKING_QUEUES]}
         query: dict[str, Any]
         if view == "new":
             query = {"current.queue": f"{agency}:{StepStatus.NEW.value}"}
