@@ -45,8 +45,6 @@ from reception.domain.catalogue import (
 from reception.service import UoW
 
 T = TypeVar("T")
-CALENDAR = "calendar"
-PROVINCE = "province"
 CENTRE_FIELDS = ("name", "level", "address", "phone", "email")
 
 
