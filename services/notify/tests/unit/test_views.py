@@ -2,7 +2,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+from pydantic import ValidationError
+
 from motcua_kit.values import mask_email, mask_phone
+from notify.api.preferences import OptOutIn
 from notify.api.schemas import NotificationView
 
 
@@ -38,3 +42,29 @@ def test_view_leaves_out_bodies_and_masks_errors() -> None:
     dumped = NotificationView.from_doc(doc).model_dump_json()
     assert "dao.nguyen" not in dumped and "Nguyễn" not in dumped and "Kính gửi" not in dumped
     assert '"recipient":"d***@e***"' in dumped
+
+
+@pytest.mark.parametrize(
+    ("channel", "recipient", "accepted"),
+    [
+        ("sms", "0912345678", True),
+        ("sms", "+84 912 345 678", True),
+        ("sms", "84.912.345.678", True),
+        ("sms", "(091) 234-5678", True),
+        ("sms", "02438251234", False),  # a landline gets no SMS
+        ("sms", "091234567", False),
+        ("sms", "0612345678", False),
+        ("sms", "dao@example.vn", False),
+        ("email", "dao@example.vn", True),
+        ("email", "0912345678", False),
+    ],
+)
+def test_an_opt_out_names_a_mobile_for_sms_and_an_address_for_email(
+    channel: str, recipient: str, accepted: bool
+) -> None:
+    body = {"channel": channel, "recipient": recipient}
+    if accepted:
+        assert OptOutIn.model_validate(body).recipient == recipient
+    else:
+        with pytest.raises(ValidationError):
+            OptOutIn.model_validate(body)

@@ -10,13 +10,13 @@ from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 
 from motcua_kit.auth import Principal, Role, require_roles
 from motcua_kit.errors import NotFound
+from motcua_kit.values import is_mobile, normalise_phone
 from notify.api.deps import UoW
 from notify.service import preferences
 
 router = APIRouter(prefix="/opt-outs", tags=["opt-outs"])
 
 CentreStaff = Annotated[Principal, require_roles(Role.COUNTER_OFFICER, Role.CENTRE_ADMIN)]
-PHONE = r"^(0|\+?84)[35789]\d{8}$"
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
@@ -28,8 +28,8 @@ class OptOutIn(BaseModel):
 
     @model_validator(mode="after")
     def _recipient_fits_channel(self) -> OptOutIn:
-        compact = re.sub(r"[\s.\-()]", "", self.recipient)
-        if self.channel == "sms" and not re.fullmatch(PHONE, compact):
+        phone = normalise_phone(self.recipient)
+        if self.channel == "sms" and not (phone and is_mobile(phone)):
             raise ValueError("recipient must be a Vietnamese mobile number for the sms channel")
         if self.channel == "email" and not re.fullmatch(EMAIL, self.recipient):
             raise ValueError("recipient must be an e-mail address for the email channel")
