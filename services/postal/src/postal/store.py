@@ -43,7 +43,6 @@ from postal.domain.shipment import (
     Returned,
     Shipment,
     Task,
-    delivery_id,
     pickup_shipment_id,
 )
 
@@ -55,8 +54,6 @@ PROCEDURES = "procedures"
 SETTINGS = "settings"
 IDEMPOTENCY = "idempotency"
 RESOLUTIONS = "resolutions"
-
-__all__ = ["Repositories", "UoW", "delivery_id", "pickup_shipment_id"]
 
 INDEXES = (
     Indexes(
