@@ -20,6 +20,8 @@ _SEPARATORS = re.compile(r"[\s.\-()]")
 _MOBILE = re.compile(r"0[35789]\d{8}")
 _LANDLINE = re.compile(r"02\d{9}")
 MAX_PERIOD_DAYS = 366
+EARLIEST_DAY = date(1900, 1, 1)  # far outside any dossier, and safely inside what datetimes and BSON can hold
+LATEST_DAY = date(2999, 12, 31)
 
 
 def normalise_phone(raw: str | None) -> str | None:
@@ -81,6 +83,12 @@ class ReportPeriod:
     @classmethod
     def checked(cls, first: date, last: date, *, max_days: int = MAX_PERIOD_DAYS) -> ReportPeriod:
         """The period, or a clear :class:`Invalid` if it runs backwards or is too long."""
+        for day in (first, last):
+            if not EARLIEST_DAY <= day <= LATEST_DAY:
+                raise Invalid(
+                    f"{day} is outside the days a report can cover ({EARLIEST_DAY} to {LATEST_DAY})",
+                    code="period_out_of_range",
+                )
         if first > last:
             raise Invalid(f"the period starts ({first}) after it ends ({last})", code="period_reversed")
         days = (last - first).days + 1

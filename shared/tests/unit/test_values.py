@@ -64,6 +64,10 @@ def test_report_period_bounds() -> None:
     with pytest.raises(Invalid) as too_long:
         ReportPeriod.checked(date(2026, 1, 1), date(2027, 1, 2))
     assert too_long.value.code == "period_too_long" and "367 days" in too_long.value.message
+    for first, last in ((date(1, 1, 1), date(1, 1, 2)), (date(9999, 12, 30), date(9999, 12, 31))):
+        with pytest.raises(Invalid) as out_of_range:  # local midnight there does not fit a UTC datetime
+            ReportPeriod.checked(first, last)
+        assert out_of_range.value.code == "period_out_of_range"
     with pytest.raises(Invalid) as reversed_:
         ReportPeriod.checked(date(2026, 2, 1), date(2026, 1, 31))
     assert reversed_.value.code == "period_reversed"

@@ -425,6 +425,7 @@ def test_log_book_rows_in_order_of_receipt() -> None:
     [
         (date(2026, 11, 2), date(2026, 11, 1), "is after"),
         (date(2025, 1, 1), date(2026, 1, 2), "at most 366 days"),
+        (date(1, 1, 1), date(1, 1, 2), "outside the days a report can cover"),
     ],
 )
 def test_log_book_period_is_checked(date_from: date, date_to: date, needle: str) -> None:

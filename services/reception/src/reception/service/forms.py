@@ -105,11 +105,13 @@ def check_period(date_from: date, date_to: date) -> None:
     except Invalid as exc:
         if exc.code == "period_reversed":
             raise Invalid(f"date_from {date_from} is after date_to {date_to}", code="invalid_period") from exc
-        days = (date_to - date_from).days + 1
-        raise Invalid(
-            f"the log book covers at most {MAX_PERIOD_DAYS} days; {date_from} to {date_to} is {days} days",
-            code="invalid_period",
-        ) from exc
+        if exc.code == "period_too_long":
+            days = (date_to - date_from).days + 1
+            raise Invalid(
+                f"the log book covers at most {MAX_PERIOD_DAYS} days; {date_from} to {date_to} is {days} days",
+                code="invalid_period",
+            ) from exc
+        raise Invalid(exc.message, code="invalid_period") from exc
 
 
 def _render_log_book(
