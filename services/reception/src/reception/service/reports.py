@@ -18,7 +18,6 @@ from typing import Any
 from motcua_kit.auth import Principal, Role
 from motcua_kit.errors import Forbidden, Invalid
 from motcua_kit.mongo import Document
-from motcua_worktime import DEFAULT_TIMEZONE
 from reception import store
 from reception.domain.statistics import (
     DossierFacts,
@@ -128,9 +127,8 @@ def facts_from_document(doc: Document) -> DossierFacts:
 
 
 async def _timezone(uow: UoW) -> str:
-    return (
-        (await uow.repos.calendar.work_calendar()).timezone if await uow.repos.calendar.config() else DEFAULT_TIMEZONE
-    )
+    """The calendar's time zone (the statutory calendar's before any import)."""
+    return (await uow.repos.calendar.work_calendar()).timezone
 
 
 # --- CSV -------------------------------------------------------------------------------------------
