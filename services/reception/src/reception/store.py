@@ -120,6 +120,12 @@ REPORT_INDEXES = (
 class Duplicate(Exception):
     """The key is taken already (a concurrent request won): what the use cases see of a DuplicateKeyError."""
 
+    @classmethod
+    def of(cls, exc: DuplicateKeyError, collection: str) -> Duplicate:
+        """Names the collection and the fields of the index, never the value: keys hold ID numbers and phones."""
+        fields = ", ".join((exc.details or {}).get("keyPattern", {})) or "a unique index"
+        return cls(f"duplicate key in {collection} on {fields}")
+
 
 # --- the dossier: one mapping for intake, tests and benchmarks -----------------------------------------
 
@@ -327,7 +333,7 @@ class Dossiers(MongoRepository[Dossier]):
         try:
             await super().add(aggregate)
         except DuplicateKeyError as exc:
-            raise Duplicate(str(exc)) from exc
+            raise Duplicate.of(exc, self.collection_name) from None
 
     async def has_pickup(self, pickup_id: str) -> bool:
         found = await self.collection.find_one({"pickup_id": pickup_id}, {"_id": 1}, session=self.session)
@@ -478,7 +484,7 @@ class IdempotencyKeys:
         try:
             await self.collection.insert_one(doc, session=self.session)
         except DuplicateKeyError as exc:
-            raise Duplicate(str(exc)) from exc
+            raise Duplicate.of(exc, self.collection.name) from None
 
 
 class RateLimits:
@@ -600,7 +606,7 @@ class Procedures(_Collection):
         try:
             await self.versions.insert_one(version, session=self.session)
         except DuplicateKeyError as exc:
-            raise Duplicate(str(exc)) from exc
+            raise Duplicate.of(exc, self.versions.name) from None
         await self.collection.replace_one({"_id": current["_id"]}, current, upsert=True, session=self.session)
 
     async def set_search_text(self, code: str, text: str) -> None:
