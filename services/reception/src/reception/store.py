@@ -568,6 +568,14 @@ class _Collection:
         self.collection: AsyncCollection[Document] = db[self.collection_name]
         self.session = session
 
+    async def get(self, code: str) -> Document | None:
+        return await self.collection.find_one({"_id": code}, session=self.session)
+
+    async def get_many(self, codes: list[str]) -> dict[str, Document]:
+        """The stored documents of ``codes`` that exist, by code."""
+        docs = await self.collection.find({"_id": {"$in": codes}}, session=self.session).to_list(None)
+        return {d["_id"]: d for d in docs}
+
 
 class Procedures(_Collection):
     """The current version of each procedure, and every version (``procedure_versions``)."""
@@ -577,14 +585,6 @@ class Procedures(_Collection):
     def __init__(self, db: AsyncDatabase[Document], session: AsyncClientSession | None) -> None:
         super().__init__(db, session)
         self.versions: AsyncCollection[Document] = db[PROCEDURE_VERSIONS]
-
-    async def get(self, code: str) -> Document | None:
-        return await self.collection.find_one({"_id": code}, session=self.session)
-
-    async def get_many(self, codes: list[str]) -> dict[str, Document]:
-        """The current documents of ``codes`` that exist, by code."""
-        docs = await self.collection.find({"_id": {"$in": codes}}, session=self.session).to_list(None)
-        return {d["_id"]: d for d in docs}
 
     async def search(self, query: Document, *, limit: int, offset: int) -> tuple[int, list[Document]]:
         """A page of current procedures by code (``query`` from ``procedure_query``), with the total count."""
@@ -615,14 +615,6 @@ class Procedures(_Collection):
 
 class Centres(_Collection):
     collection_name = CENTRES
-
-    async def get(self, code: str) -> Document | None:
-        return await self.collection.find_one({"_id": code}, session=self.session)
-
-    async def get_many(self, codes: list[str]) -> dict[str, Document]:
-        """The stored documents of the centres ``codes`` that exist, by code."""
-        docs = await self.collection.find({"_id": {"$in": codes}}, session=self.session).to_list(None)
-        return {d["_id"]: d for d in docs}
 
     async def put(self, doc: Document) -> None:
         await self.collection.replace_one({"_id": doc["_id"]}, doc, upsert=True, session=self.session)
