@@ -9,7 +9,7 @@ from motcua_kit.events.base import DossierEvent
 from motcua_kit.events.topics import NOTIFY_NOTIFICATIONS, POSTAL_SHIPMENTS, PROCESSING_CASES
 from motcua_kit.runtime import ConsumerSpec
 from motcua_kit.values import normalise_phone
-from reception.domain.dossier import ApplicantInfo, DossierDraft, SubmittedDocument
+from reception.domain.dossier import FOLLOWED, ApplicantInfo, DossierDraft, SubmittedDocument
 from reception.service import UoW, intake, register
 
 
@@ -20,7 +20,7 @@ def consumer_specs(*, lookup_base_url: str) -> list[ConsumerSpec]:
     async def on_pickup(event: PickupHandedOver, uow: UoW, _: Envelope) -> None:
         await intake.register_pickup(pickup_command(event, lookup_base_url=lookup_base_url), uow)
 
-    handlers: dict[type, Handler] = {cls: on_dossier_fact for cls in register.FOLLOWED}
+    handlers: dict[type, Handler] = {cls: on_dossier_fact for cls in FOLLOWED}
     handlers[PickupHandedOver] = on_pickup
     return [ConsumerSpec("register", [PROCESSING_CASES, POSTAL_SHIPMENTS, NOTIFY_NOTIFICATIONS], handlers)]
 

@@ -358,6 +358,29 @@ class RegisterSearch:
     received_to: datetime | None = None
 
 
+FOLLOWED: tuple[type[DossierEvent], ...] = (
+    CaseOpened,
+    StepAssigned,
+    StepCompleted,
+    CaseHandedOver,
+    AgencySupplementRequested,
+    PaymentRequested,
+    PaymentConfirmed,
+    ApologyIssued,
+    ProcessingStopped,
+    DossierResolved,
+    ResultDeliveryPlanned,
+    ResultHandedToPost,
+    DeliveryAttemptFailed,
+    ResultDelivered,
+    ShipmentReturned,
+    NotificationSent,
+    NotificationDelivered,
+    NotificationFailed,
+)
+"""The other services' events the register follows: each one is a case of :meth:`Dossier.follow`."""
+
+
 @dataclass
 class Dossier:
     """One dossier of the register: its facts, its status (1..10) and its history.

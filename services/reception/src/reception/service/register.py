@@ -9,54 +9,12 @@ happened (``Dossier.follow``).
 from __future__ import annotations
 
 from motcua_kit.consumer import PermanentError
-from motcua_kit.events import (
-    AgencySupplementRequested,
-    ApologyIssued,
-    CaseHandedOver,
-    CaseOpened,
-    DeliveryAttemptFailed,
-    DossierResolved,
-    NotificationDelivered,
-    NotificationFailed,
-    NotificationSent,
-    PaymentConfirmed,
-    PaymentRequested,
-    ProcessingStopped,
-    ResultDelivered,
-    ResultDeliveryPlanned,
-    ResultHandedToPost,
-    ResultReturned,
-    ShipmentReturned,
-    StepAssigned,
-    StepCompleted,
-)
+from motcua_kit.events import ResultReturned
 from motcua_kit.events.base import DossierEvent
 from motcua_kit.uow import use_case
 from reception import metrics
 from reception.domain.dossier import Dossier
 from reception.service import UoW
-
-FOLLOWED: tuple[type[DossierEvent], ...] = (
-    CaseOpened,
-    StepAssigned,
-    StepCompleted,
-    CaseHandedOver,
-    AgencySupplementRequested,
-    PaymentRequested,
-    PaymentConfirmed,
-    ApologyIssued,
-    ProcessingStopped,
-    DossierResolved,
-    ResultDeliveryPlanned,
-    ResultHandedToPost,
-    DeliveryAttemptFailed,
-    ResultDelivered,
-    ShipmentReturned,
-    NotificationSent,
-    NotificationDelivered,
-    NotificationFailed,
-)
-"""The other services' events the register follows."""
 
 
 @use_case
