@@ -1,18 +1,16 @@
-"""MongoDB through PyMongo's async API: client, indexes, transactions."""
+"""MongoDB through PyMongo's async API: the client and indexes (transactions: ``motcua_kit.uow``)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from pymongo import AsyncMongoClient, IndexModel
-from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from motcua_kit.settings import MongoSettings
 
-T = TypeVar("T")
 Document = dict[str, Any]
 
 
@@ -39,15 +37,6 @@ async def ensure_indexes(db: AsyncDatabase[Document], specs: Sequence[Indexes]) 
     for spec in specs:
         if spec.models:
             await db[spec.collection].create_indexes(list(spec.models))
-
-
-async def in_transaction(client: AsyncMongoClient[Document], work: Callable[[AsyncClientSession], Awaitable[T]]) -> T:
-    """Runs ``work`` in one transaction, retried by the driver on transient errors.
-
-    ``work`` may run more than once: keep its side effects inside the session.
-    """
-    async with client.start_session() as session:
-        return await session.with_transaction(work)
 
 
 async def ping(client: AsyncMongoClient[Document]) -> None:
